@@ -1,0 +1,86 @@
+#include "frontend/Frontend.h"
+
+#include "frontend/TorchGraph.h"
+
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/passes/frozen_conv_folding.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/lower_tuples.h>
+#include <torch/csrc/jit/passes/remove_dropout.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace ts2coreml {
+
+ConversionError::ConversionError(std::vector<Diagnostic> diags, int exitCode)
+    : std::runtime_error(diags.empty() ? "conversion failed" : diags.front().str()),
+      diagnostics_(std::move(diags)),
+      exitCode_(exitCode) {}
+
+torch::jit::Module loadModule(const std::string& path) {
+    if (!std::filesystem::is_regular_file(path))
+        throw ConversionError({{path, "cannot open model: no such file"}}, 2);
+    try {
+        return torch::jit::load(path);
+    } catch (const c10::Error& e) {
+        throw ConversionError({{path, "cannot load TorchScript model: " + firstLine(e.what_without_backtrace())}}, 2);
+    } catch (const std::exception& e) {
+        throw ConversionError({{path, "cannot load TorchScript model: " + firstLine(e.what())}}, 2);
+    }
+}
+
+namespace {
+
+/// torch's own canonicalization, in place: freezing moves parameters into the graph as constants
+/// without cloning them (freeze_module would copy every weight).
+std::shared_ptr<torch::jit::Graph> canonicalize(torch::jit::Module& module) {
+    module.eval();
+    torch::jit::freeze_module_inplace(&module, {}, /*freezeInterfaces=*/true, /*preserveParameters=*/false);
+    auto graph = module.get_method("forward").graph();
+    torch::jit::Inline(*graph);
+    torch::jit::LowerSimpleTuples(graph);
+    torch::jit::RemoveListMutation(graph);
+    torch::jit::RemoveTensorMutation(graph);
+    torch::jit::removeDropout(graph);
+    torch::jit::ConstantPropagation(graph);
+    torch::jit::EliminateDeadCode(graph);
+    // conv(x, W, b) followed by batch_norm / add / mul of constants folds into one conv.
+    torch::jit::FoldFrozenConvBatchnorm(graph);
+    torch::jit::FoldFrozenConvAddOrSub(graph);
+    torch::jit::FoldFrozenConvMulOrDiv(graph);
+    torch::jit::ConstantPropagation(graph);
+    torch::jit::LowerAllTuples(graph);
+    torch::jit::EliminateDeadCode(graph);
+    return graph;
+}
+
+}  // namespace
+
+LoweredModel lowerModule(torch::jit::Module module, const FrontendOptions& options, const LoweringRegistry& registry) {
+    std::shared_ptr<torch::jit::Graph> graph;
+    try {
+        graph = canonicalize(module);
+    } catch (const c10::Error& e) {
+        throw ConversionError({{options.modelPath, "cannot canonicalize the TorchScript graph: " +
+                                                       firstLine(e.what_without_backtrace())}},
+                              2);
+    }
+
+    std::vector<Diagnostic> missing = scanUnsupported(*graph, registry, options);
+    if (!missing.empty()) throw ConversionError(std::move(missing), 2);
+
+    GraphLowering lowering(graph, registry, options);
+    LoweredModel out = lowering.run();
+    // The program's constants alias tensors owned by the frozen graph.
+    auto holder = std::make_shared<std::pair<torch::jit::Module, std::shared_ptr<torch::jit::Graph>>>(module, graph);
+    out.keepAlive = holder;
+    return out;
+}
+
+}  // namespace ts2coreml

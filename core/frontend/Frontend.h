@@ -1,0 +1,65 @@
+// TorchScript frontend: loads a module, canonicalizes it with torch's own passes, scans it against
+// the registry, and lowers it to a MIL program.
+#pragma once
+
+#include "registry/LoweringRegistry.h"
+
+#include <ts2coreml/Mil.h>
+
+#include <torch/script.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ts2coreml {
+
+/// One problem a user can fix, at a place in their files.
+struct Diagnostic {
+    std::string location;  ///< "model.py:12:8" or "model.pt (Net/layer1)"; may be empty
+    std::string message;
+    std::string str() const { return (location.empty() ? "" : location + ": ") + "error: " + message; }
+};
+
+/// A failed conversion: every diagnostic found, and the exit code it deserves (1 or 2).
+class ConversionError : public std::runtime_error {
+public:
+    ConversionError(std::vector<Diagnostic> diags, int exitCode);
+    const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+    int exitCode() const { return exitCode_; }
+
+private:
+    std::vector<Diagnostic> diagnostics_;
+    int exitCode_;
+};
+
+/// A model input: name and type (dtype, shape with static or bounded dims).
+struct ModelInput {
+    std::string name;
+    TensorType type;
+};
+
+struct FrontendOptions {
+    std::vector<ModelInput> inputs;        ///< binds forward() arguments in order
+    std::vector<std::string> outputNames;  ///< defaults to output_0, output_1, ...
+    Target target = Target::iOS15;
+    std::string modelPath;                 ///< for diagnostics
+};
+
+/// The lowered program, plus what keeps its constant weights alive (the torch module).
+struct LoweredModel {
+    std::unique_ptr<mil::Program> program;
+    std::vector<std::string> inputNames;
+    std::vector<std::string> outputNames;
+    std::shared_ptr<void> keepAlive;
+};
+
+/// Loads a `.pt`; a load failure (missing file, unknown custom op) is a ConversionError, exit 2.
+torch::jit::Module loadModule(const std::string& path);
+
+/// Canonicalizes `module` in place with torch's passes (freezing without cloning weights) and lowers
+/// its forward(). Throws ConversionError listing every unsupported op with its source location.
+LoweredModel lowerModule(torch::jit::Module module, const FrontendOptions& options, const LoweringRegistry& registry);
+
+}  // namespace ts2coreml

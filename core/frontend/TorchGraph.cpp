@@ -1,0 +1,434 @@
+#include "frontend/TorchGraph.h"
+
+#include <ts2coreml/OpSchema.h>
+
+#include <torch/csrc/jit/runtime/operator.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace ts2coreml {
+
+std::string firstLine(const std::string& text) {
+    auto end = text.find('\n');
+    return end == std::string::npos ? text : text.substr(0, end);
+}
+
+std::string sourceLocation(const torch::jit::Node& node) {
+    auto range = const_cast<torch::jit::Node&>(node).sourceRange();
+    // A loaded model's ranges point into its serialized code; the range that generated it is the
+    // user's own source line.
+    if (auto original = range.findSourceRangeThatGenerated()) range = *original;
+    auto flc = range.file_line_col();
+    if (!flc) return {};
+    const auto& [file, line, col] = *flc;
+    if (file.empty()) return {};
+    return file + ":" + std::to_string(line) + ":" + std::to_string(col + 1);
+}
+
+std::string moduleScope(const torch::jit::Node& node) {
+    auto scope = const_cast<torch::jit::Node&>(node).scope();
+    if (!scope || scope->isBlank()) return {};
+    std::string s = scope->namesFromRoot();
+    std::replace(s.begin(), s.end(), '.', '/');
+    return s;
+}
+
+std::string describeLocation(const torch::jit::Node& node, const std::string& modelPath) {
+    std::string loc = sourceLocation(node);
+    std::string scope = moduleScope(node);
+    if (loc.empty()) return modelPath + (scope.empty() ? "" : " (" + scope + ")");
+    return loc;
+}
+
+std::string sanitizeName(const std::string& name) {
+    std::string out;
+    for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '@') ? c : '_';
+    if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0])) || out[0] == '@') out = "_" + out;
+    return out;
+}
+
+bool isStructuralOp(const torch::jit::Node& node) {
+    static const std::set<std::string> kinds = {
+        "prim::Constant",   "prim::ListConstruct", "prim::ListUnpack", "prim::TupleConstruct",
+        "prim::TupleUnpack", "prim::NumToTensor",  "prim::device",     "prim::dtype",
+    };
+    return kinds.count(node.kind().toQualString()) != 0;
+}
+
+namespace {
+
+std::string overloadOf(const torch::jit::Node& node) {
+    if (const auto* schema = node.maybeSchema()) return schema->overload_name();
+    return {};
+}
+
+void scanBlock(const torch::jit::Block& block, const LoweringRegistry& registry, const FrontendOptions& options,
+               std::map<std::string, std::vector<std::string>>& uses, std::vector<std::string>& order) {
+    for (const torch::jit::Node* node : block.nodes()) {
+        for (const torch::jit::Block* sub : node->blocks()) scanBlock(*sub, registry, options, uses, order);
+        if (isStructuralOp(*node)) continue;
+        const std::string kind = node->kind().toQualString();
+        if (registry.find(kind, overloadOf(*node), options.target)) continue;
+        if (!uses.count(kind)) order.push_back(kind);
+        uses[kind].push_back(describeLocation(*node, options.modelPath));
+    }
+}
+
+}  // namespace
+
+std::vector<Diagnostic> scanUnsupported(const torch::jit::Graph& graph, const LoweringRegistry& registry,
+                                        const FrontendOptions& options) {
+    std::map<std::string, std::vector<std::string>> uses;
+    std::vector<std::string> order;
+    scanBlock(*graph.block(), registry, options, uses, order);
+    std::vector<Diagnostic> out;
+    for (const auto& kind : order) {
+        const auto& where = uses[kind];
+        std::string msg = "no lowering for '" + kind + "' (" + std::to_string(where.size()) +
+                          (where.size() == 1 ? " use" : " uses");
+        for (size_t i = 1; i < where.size() && i < 4; ++i) msg += i == 1 ? "; also at " + where[i] : ", " + where[i];
+        if (where.size() > 4) msg += ", ...";
+        msg += ")";
+        if (registry.hasKey(kind)) msg += "; registered only for a later deployment target than " +
+                                          std::string(targetName(options.target));
+        out.push_back({where.front(), msg});
+    }
+    return out;
+}
+
+namespace {
+
+/// A torch tensor as constant data, aliasing its storage (contiguous tensors are not copied).
+std::shared_ptr<const mil::ConstData> tensorConstant(const at::Tensor& t) {
+    at::Tensor c = t.contiguous();
+    auto data = std::make_shared<mil::ConstData>();
+    switch (c.scalar_type()) {
+        case at::kFloat: data->dtype = DType::Float32; break;
+        case at::kHalf: data->dtype = DType::Float16; break;
+        case at::kDouble: data->dtype = DType::Float64; break;
+        case at::kInt: data->dtype = DType::Int32; break;
+        case at::kLong: data->dtype = DType::Int64; break;
+        case at::kBool: data->dtype = DType::Bool; break;
+        case at::kByte: data->dtype = DType::UInt8; break;
+        case at::kChar: data->dtype = DType::Int8; break;
+        case at::kShort: data->dtype = DType::Int16; break;
+        default: throw LoweringError(std::string("constant tensor of unsupported dtype ") + c10::toString(c.scalar_type()));
+    }
+    data->sizes = c.sizes().vec();
+    data->data = c.data_ptr();
+    data->nbytes = c.nbytes();
+    data->owner = std::make_shared<at::Tensor>(c);
+    return data;
+}
+
+Arg ivalueToArg(const c10::IValue& v) {
+    if (v.isNone()) return Arg::none();
+    if (v.isBool()) return Arg::constant(v.toBool());
+    if (v.isInt()) return Arg::constant(v.toInt());
+    if (v.isDouble()) return Arg::constant(v.toDouble());
+    if (v.isString()) return Arg::constant(v.toStringRef());
+    if (v.isIntList()) return Arg::constant(v.toIntVector());
+    if (v.isDoubleList()) return Arg::constant(v.toDoubleVector());
+    if (v.isBoolList()) {
+        std::vector<int64_t> out;
+        for (bool b : v.toBoolList()) out.push_back(b);
+        return Arg::constant(std::move(out));
+    }
+    if (v.isTensor()) return Arg::constTensor(tensorConstant(v.toTensor()));
+    if (v.isTensorList()) {
+        std::vector<Arg> elems;
+        for (const at::Tensor& t : v.toTensorVector()) elems.push_back(Arg::constTensor(tensorConstant(t)));
+        return Arg::list(std::move(elems));
+    }
+    if (v.isDevice()) return Arg::constant(v.toDevice().str());
+    if (v.isTuple() || v.isList()) {
+        std::vector<Arg> elems;
+        if (v.isTuple())
+            for (const auto& e : v.toTupleRef().elements()) elems.push_back(ivalueToArg(e));
+        else
+            for (const auto& e : v.toListRef()) elems.push_back(ivalueToArg(e));
+        return Arg::list(std::move(elems));
+    }
+    throw LoweringError("constant of unsupported kind " + v.tagKind());
+}
+
+/// A list of Args: constant when every element is a constant int (or every one a number).
+Arg makeList(std::vector<Arg> elems) {
+    bool allInts = true, allNumbers = true;
+    for (const Arg& e : elems) {
+        if (!e.isConstant()) { allInts = allNumbers = false; break; }
+        const auto& l = e.literal();
+        if (!std::holds_alternative<int64_t>(l) && !std::holds_alternative<bool>(l)) allInts = false;
+        if (!std::holds_alternative<int64_t>(l) && !std::holds_alternative<double>(l) && !std::holds_alternative<bool>(l))
+            allNumbers = false;
+    }
+    if (allInts && !elems.empty()) {
+        std::vector<int64_t> v;
+        for (const Arg& e : elems)
+            v.push_back(std::holds_alternative<bool>(e.literal()) ? std::get<bool>(e.literal()) : std::get<int64_t>(e.literal()));
+        return Arg::constant(std::move(v));
+    }
+    if (allNumbers && !elems.empty()) {
+        std::vector<double> v;
+        for (const Arg& e : elems)
+            std::visit([&](const auto& x) {
+                using T = std::decay_t<decltype(x)>;
+                if constexpr (std::is_arithmetic_v<T>) v.push_back(static_cast<double>(x));
+            }, e.literal());
+        return Arg::constant(std::move(v));
+    }
+    return Arg::list(std::move(elems));
+}
+
+/// The LoweringContext of one node (or of a call() into the registry from a composite).
+class NodeContext : public LoweringContext {
+public:
+    NodeContext(GraphLowering& g, std::string name, std::string overload, std::string location,
+                std::vector<std::pair<std::string, Arg>> args, size_t numOutputs)
+        : g_(g), name_(std::move(name)), overload_(std::move(overload)), location_(std::move(location)),
+          args_(std::move(args)), outputs_(numOutputs), bound_(numOutputs, false) {}
+
+    const std::string& opName() const override { return name_; }
+    const std::string& overload() const override { return overload_; }
+    std::string location() const override { return location_; }
+    Target target() const override { return g_.options().target; }
+    mil::Builder& builder() override { return g_.builder(); }
+
+    const Arg& arg(const std::string& name) const override {
+        for (const auto& [n, a] : args_)
+            if (n == name) return a;
+        std::string known;
+        for (const auto& [n, a] : args_) known += (known.empty() ? "" : ", ") + n;
+        fail("'" + name_ + "' has no argument named '" + name + "' (arguments: " + known + ")");
+    }
+    bool hasArg(const std::string& name) const override {
+        return std::any_of(args_.begin(), args_.end(), [&](const auto& p) { return p.first == name; });
+    }
+    size_t numOutputs() const override { return outputs_.size(); }
+    void bind(size_t index, Arg value) override {
+        if (index >= outputs_.size())
+            fail("binds output " + std::to_string(index) + " but '" + name_ + "' has " +
+                 std::to_string(outputs_.size()) + " outputs");
+        outputs_[index] = std::move(value);
+        bound_[index] = true;
+    }
+
+    std::vector<Arg> call(const std::string& opKey, const std::vector<std::pair<std::string, Arg>>& args) override;
+
+    /// Runs the lowering of `entry` and returns the bound outputs; fails if any is unbound.
+    std::vector<Arg> run(const LoweringEntry& entry) {
+        entry.fn(*this);
+        for (size_t i = 0; i < bound_.size(); ++i)
+            if (!bound_[i]) fail("lowering of '" + name_ + "' did not bind output " + std::to_string(i));
+        return outputs_;
+    }
+
+private:
+    GraphLowering& g_;
+    std::string name_, overload_, location_;
+    std::vector<std::pair<std::string, Arg>> args_;
+    std::vector<Arg> outputs_;
+    std::vector<bool> bound_;
+};
+
+std::vector<Arg> NodeContext::call(const std::string& opKey, const std::vector<std::pair<std::string, Arg>>& args) {
+    std::string name = opKey, overload;
+    if (auto dot = opKey.find('.', opKey.find("::")); dot != std::string::npos) {
+        name = opKey.substr(0, dot);
+        overload = opKey.substr(dot + 1);
+    }
+    const LoweringEntry* entry = g_.registry().find(name, overload, target());
+    if (!entry) fail("calls '" + opKey + "', which has no lowering");
+    // The callee's output count comes from torch's schema of the op, when torch knows it.
+    size_t numOutputs = 1;
+    for (const auto& op : torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString(name))) {
+        const auto& schema = op->schema();
+        if (overload.empty() || schema.overload_name() == overload) {
+            numOutputs = schema.returns().size();
+            break;
+        }
+    }
+    NodeContext sub(g_, name, overload, location_, args, numOutputs);
+    return sub.run(*entry);
+}
+
+}  // namespace
+
+GraphLowering::GraphLowering(std::shared_ptr<torch::jit::Graph> graph, const LoweringRegistry& registry,
+                             const FrontendOptions& options)
+    : graph_(std::move(graph)), registry_(registry), options_(options) {}
+
+std::string GraphLowering::uniqueName(const std::string& base) {
+    std::string name = sanitizeName(base);
+    std::string candidate = name;
+    for (int i = 1; usedNames_.count(candidate); ++i) candidate = name + "_" + std::to_string(i);
+    usedNames_.insert(candidate);
+    return candidate;
+}
+
+void GraphLowering::nameValue(mil::Value* v, const std::string& torchName) {
+    if (!v || !v->producer() || torchName.empty()) return;
+    const auto& ops = builder_->block().operations();
+    for (size_t i = nodeFirstOp_; i < ops.size(); ++i) {
+        if (ops[i].get() == v->producer()) {
+            v->setName(uniqueName(torchName));
+            return;
+        }
+    }
+}
+
+LoweredModel GraphLowering::run() {
+    program_ = std::make_unique<mil::Program>();
+    mil::Function& fn = program_->main();
+    fn.opset = milOpset(options_.target);
+    builder_ = std::make_unique<mil::Builder>(fn.body, options_.target);
+    LoweredModel out;
+
+    // Reserve user-visible names first so generated names never take them.
+    for (const auto& in : options_.inputs) usedNames_.insert(sanitizeName(in.name));
+    for (const auto& name : options_.outputNames) usedNames_.insert(sanitizeName(name));
+
+    auto inputs = graph_->inputs();
+    std::vector<torch::jit::Value*> args;
+    for (auto* v : inputs)
+        if (!v->type()->cast<c10::ClassType>()) args.push_back(v);  // skip `self`
+    if (options_.inputs.size() != args.size()) {
+        std::string names;
+        for (auto* v : args) names += (names.empty() ? "" : ", ") + v->debugName();
+        throw ConversionError({{options_.modelPath, "forward() takes " + std::to_string(args.size()) +
+                                                        " input(s) (" + names + ") but " +
+                                                        std::to_string(options_.inputs.size()) +
+                                                        " were described; give one --input per argument"}},
+                              2);
+    }
+    for (size_t i = 0; i < args.size(); ++i) {
+        const ModelInput& in = options_.inputs[i];
+        mil::Value* v = fn.body.addInput(sanitizeName(in.name), in.type);
+        values_[args[i]] = Arg::tensor(v);
+        out.inputNames.push_back(v->name());
+    }
+
+    for (torch::jit::Node* node : graph_->nodes()) lowerNode(node);
+    if (!errors_.empty()) throw ConversionError(std::move(errors_), 1);
+    bindOutputs(fn, out);
+    if (!errors_.empty()) throw ConversionError(std::move(errors_), 1);
+    out.program = std::move(program_);
+    return out;
+}
+
+void GraphLowering::bindOutputs(mil::Function& fn, LoweredModel& out) {
+    auto outputs = graph_->outputs();
+    if (!options_.outputNames.empty() && options_.outputNames.size() != outputs.size()) {
+        errors_.push_back({options_.modelPath, "forward() returns " + std::to_string(outputs.size()) +
+                                                   " output(s) but " + std::to_string(options_.outputNames.size()) +
+                                                   " --output name(s) were given"});
+        return;
+    }
+    nodeFirstOp_ = fn.body.operations().size();
+    std::set<mil::Value*> seen;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        const std::string name =
+            sanitizeName(options_.outputNames.empty() ? "output_" + std::to_string(i) : options_.outputNames[i]);
+        usedNames_.insert(name);
+        auto it = values_.find(outputs[i]);
+        if (it == values_.end() || it->second.isNone() || it->second.isList()) {
+            errors_.push_back({options_.modelPath, "output " + std::to_string(i) + " of forward() is not a tensor"});
+            continue;
+        }
+        mil::Value* v = nullptr;
+        try {
+            NodeContext ctx(*this, "output", "", options_.modelPath, {}, 0);
+            v = ctx.materialize(it->second);
+            // A function output must be an op result of its own: inputs, constants and values
+            // returned twice go through identity.
+            if (!v->producer() || v->constant() || seen.count(v)) v = builder_->add("identity", {{"x", v}});
+        } catch (const std::exception& e) {
+            errors_.push_back({options_.modelPath, "output " + std::to_string(i) + ": " + e.what()});
+            continue;
+        }
+        seen.insert(v);
+        v->setName(name);
+        fn.body.outputs().push_back(v);
+        out.outputNames.push_back(name);
+    }
+}
+
+bool GraphLowering::lowerStructural(torch::jit::Node* node) {
+    const std::string kind = node->kind().toQualString();
+    auto in = [&](size_t i) -> const Arg& { return values_.at(node->input(i)); };
+    if (kind == "prim::Constant") {
+        values_[node->output()] = ivalueToArg(*torch::jit::toIValue(node->output()));
+    } else if (kind == "prim::ListConstruct" || kind == "prim::TupleConstruct") {
+        std::vector<Arg> elems;
+        for (size_t i = 0; i < node->inputs().size(); ++i) elems.push_back(in(i));
+        values_[node->output()] = kind == "prim::ListConstruct" ? makeList(std::move(elems)) : Arg::list(std::move(elems));
+    } else if (kind == "prim::ListUnpack" || kind == "prim::TupleUnpack") {
+        const Arg& list = in(0);
+        std::vector<Arg> elems;
+        if (list.isList()) {
+            elems = list.elements();
+        } else if (list.isConstant()) {
+            std::visit([&](const auto& v) {
+                using T = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<double>>)
+                    for (auto x : v) elems.push_back(Arg::constant(x));
+            }, list.literal());
+        }
+        if (elems.size() != node->outputs().size())
+            throw LoweringError("cannot unpack " + list.describe() + " into " + std::to_string(node->outputs().size()) + " values");
+        for (size_t i = 0; i < elems.size(); ++i) values_[node->output(i)] = elems[i];
+    } else if (kind == "prim::NumToTensor") {
+        // Scalars and rank-0 tensors share one representation: a constant or a rank-0 value.
+        const Arg& a = in(0);
+        values_[node->output()] = a.isTensor() && a.value() ? Arg::tensor(a.value()) : a;
+    } else if (kind == "prim::device" || kind == "prim::dtype") {
+        values_[node->output()] = Arg::constant(kind == "prim::device" ? int64_t{0} : int64_t{6});
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void GraphLowering::lowerNode(torch::jit::Node* node) {
+    for (auto* v : node->inputs())
+        if (!values_.count(v)) return;  // an input failed to lower; its error is already reported
+    const std::string location = describeLocation(*node, options_.modelPath);
+    builder_->setLocation(location);
+    nodeFirstOp_ = builder_->block().operations().size();
+    const std::string kind = node->kind().toQualString();
+    try {
+        if (isStructuralOp(*node)) {
+            if (!lowerStructural(node)) throw LoweringError("unhandled structural op");
+            return;
+        }
+        const auto* schema = node->maybeSchema();
+        if (!schema) throw LoweringError("'" + kind + "' has no schema");
+        std::vector<std::pair<std::string, Arg>> args;
+        for (size_t i = 0; i < schema->arguments().size() && i < node->inputs().size(); ++i)
+            args.emplace_back(schema->arguments()[i].name(), values_.at(node->input(i)));
+        const LoweringEntry* entry = registry_.find(kind, schema->overload_name(), options_.target);
+        if (!entry) throw LoweringError("no lowering for '" + kind + "'");
+        NodeContext ctx(*this, kind, schema->overload_name(), location, std::move(args), node->outputs().size());
+        std::vector<Arg> results;
+        try {
+            results = ctx.run(*entry);
+        } catch (const LoweringError&) {
+            throw;
+        } catch (const mil::SchemaError&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw LoweringError(std::string("lowering (") + entry->provider + ") threw: " + e.what());
+        } catch (...) {
+            throw LoweringError("lowering (" + entry->provider + ") threw a non-standard exception");
+        }
+        for (size_t i = 0; i < results.size(); ++i) {
+            if (results[i].isTensor()) nameValue(results[i].value(), node->output(i)->debugName());
+            values_[node->output(i)] = std::move(results[i]);
+        }
+    } catch (const std::exception& e) {
+        errors_.push_back({location, "while lowering '" + kind + "': " + firstLine(e.what())});
+    }
+}
+
+}  // namespace ts2coreml

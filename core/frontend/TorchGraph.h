@@ -1,0 +1,69 @@
+// Walking a canonicalized TorchScript graph: source locations, the unsupported-op scan, and the
+// node-by-node lowering into MIL.
+#pragma once
+
+#include "frontend/Frontend.h"
+
+#include <ts2coreml/Builder.h>
+
+#include <torch/csrc/jit/ir/ir.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+namespace ts2coreml {
+
+std::string firstLine(const std::string& text);
+
+/// "file.py:12:9" from the node's source range, else "" .
+std::string sourceLocation(const torch::jit::Node& node);
+/// Module scope of a node ("ResNet/layer1/0/conv1"), else "".
+std::string moduleScope(const torch::jit::Node& node);
+/// Location for diagnostics: source location, else the model path with the module scope.
+std::string describeLocation(const torch::jit::Node& node, const std::string& modelPath);
+
+/// Makes a name valid for Core ML: [A-Za-z_][A-Za-z0-9_@]*.
+std::string sanitizeName(const std::string& name);
+
+/// Ops the frontend handles itself (constants, lists, tuples), never through the registry.
+bool isStructuralOp(const torch::jit::Node& node);
+
+/// Every node of the graph (nested blocks too) with no lowering: one diagnostic per op, at its
+/// first use, with the count of uses and the other places it is used.
+std::vector<Diagnostic> scanUnsupported(const torch::jit::Graph& graph, const LoweringRegistry& registry,
+                                        const FrontendOptions& options);
+
+/// Lowers one graph into a MIL program.
+class GraphLowering {
+public:
+    GraphLowering(std::shared_ptr<torch::jit::Graph> graph, const LoweringRegistry& registry,
+                  const FrontendOptions& options);
+    LoweredModel run();
+
+    // Used by the node context.
+    const LoweringRegistry& registry() const { return registry_; }
+    const FrontendOptions& options() const { return options_; }
+    mil::Builder& builder() { return *builder_; }
+    /// Gives a value created by the current node the node's output name.
+    void nameValue(mil::Value* v, const std::string& torchName);
+    std::string uniqueName(const std::string& base);
+
+private:
+    void lowerNode(torch::jit::Node* node);
+    bool lowerStructural(torch::jit::Node* node);
+    void bindOutputs(mil::Function& fn, LoweredModel& out);
+
+    std::shared_ptr<torch::jit::Graph> graph_;
+    const LoweringRegistry& registry_;
+    const FrontendOptions& options_;
+    std::unique_ptr<mil::Program> program_;
+    std::unique_ptr<mil::Builder> builder_;
+    std::unordered_map<const torch::jit::Value*, Arg> values_;
+    std::set<std::string> usedNames_;
+    std::vector<Diagnostic> errors_;
+    size_t nodeFirstOp_ = 0;  ///< index in the block of the first op made by the current node
+};
+
+}  // namespace ts2coreml

@@ -1,0 +1,24 @@
+#include "lowerings/Builtins.h"
+
+#include "registry/LoweringRegistry.h"
+
+namespace ts2coreml {
+
+void registerBuiltinLowerings(Registry& registry) {
+    using namespace lowering;
+    populateActivationLowerings(registry);
+    populateCastLowerings(registry);
+    populateConvolutionLowerings(registry);
+    populateElementwiseLowerings(registry);
+    populateIndexingLowerings(registry);
+    populateLinearLowerings(registry);
+    populateNormalizationLowerings(registry);
+    populatePoolingLowerings(registry);
+    populateReductionLowerings(registry);
+    populateRegularizationLowerings(registry);
+    populateResizeLowerings(registry);
+    populateScalarLowerings(registry);
+    populateShapeLowerings(registry);
+}
+
+}  // namespace ts2coreml

@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""Makes the sample TorchScript models ts2coreml converts, with random weights (nothing downloads).
+
+Run with Debian's interpreter, which has python3-torch and python3-torchvision:
+
+    /usr/bin/python3 samples/make_models.py --out models            # resnet18 only (the quick start)
+    /usr/bin/python3 samples/make_models.py --out models --all      # every sample model
+
+Each model is traced in eval mode and saved as NAME.pt; NAME.input says its --input flag.
+"""
+import argparse
+import os
+import sys
+
+import torch
+import torchvision
+
+
+class SegmentationOut(torch.nn.Module):
+    """deeplabv3 returns a dict; Core ML wants tensors, so the wrapper returns its 'out'."""
+
+    def __init__(self):
+        super().__init__()
+        self.model = torchvision.models.segmentation.deeplabv3_resnet50(
+            weights=None, weights_backbone=None, aux_loss=False)
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
+def torchvision_models():
+    return {
+        "resnet18": (lambda: torchvision.models.resnet18(weights=None), (1, 3, 224, 224)),
+        "resnet50": (lambda: torchvision.models.resnet50(weights=None), (1, 3, 224, 224)),
+        "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(weights=None), (1, 3, 224, 224)),
+        "mobilenet_v3_large": (lambda: torchvision.models.mobilenet_v3_large(weights=None), (1, 3, 224, 224)),
+        "deeplabv3_resnet50": (SegmentationOut, (1, 3, 256, 256)),
+    }
+
+
+class Unsupported(torch.nn.Module):
+    """Uses three ops ts2coreml has no lowering for, one inside a nested (scripted if) block."""
+
+    def forward(self, x):
+        y = torch.special.erfinv(x.clamp(-0.5, 0.5))
+        if bool(x.sum() > 0):
+            y = torch.special.i0(y)
+        return torch.logcumsumexp(y, 1)
+
+
+def save(module, shape, path):
+    module.eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(module, torch.randn(*shape))
+    traced.save(path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True, help="directory for the .pt files")
+    parser.add_argument("--all", action="store_true", help="every sample model, not just resnet18")
+    parser.add_argument("--only", nargs="*", help="just these models")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    torch.manual_seed(0)
+
+    names = args.only or (list(torchvision_models()) if args.all else ["resnet18"])
+    for name in names:
+        path = os.path.join(args.out, name + ".pt")
+        if name == "unsupported":
+            torch.jit.script(Unsupported()).save(path)
+            shape = (1, 4)
+        else:
+            make, shape = torchvision_models()[name]
+            if not os.path.exists(path):
+                save(make(), shape, path)
+        with open(os.path.join(args.out, name + ".input"), "w") as f:
+            f.write("x:" + ",".join(str(d) for d in shape) + "\n")
+        print("made", path, file=sys.stderr)
+    if args.all and not args.only:
+        torch.jit.script(Unsupported()).save(os.path.join(args.out, "unsupported.pt"))
+
+
+if __name__ == "__main__":
+    main()
