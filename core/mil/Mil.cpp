@@ -83,7 +83,8 @@ std::shared_ptr<ConstData> ConstData::fromString(const std::string& s) {
     return c;
 }
 std::shared_ptr<ConstData> ConstData::fromBytes(DType dtype, std::vector<int64_t> sizes, std::vector<uint8_t> bytes) {
-    auto c = own(DType::UInt8, std::move(bytes), {});
+    const auto n = static_cast<int64_t>(bytes.size());
+    auto c = own(DType::UInt8, std::move(bytes), {n});
     c->dtype = dtype;
     c->sizes = std::move(sizes);
     if (static_cast<size_t>(c->numel()) * dtypeSize(dtype) != c->nbytes)
