@@ -106,7 +106,7 @@ TEST_CASE("mil builder: unknown ops, lists for single inputs and const through a
     CHECK(SchemaTable::instance().find("const") != nullptr);
 }
 
-TEST_CASE("mil builder: add() refuses multi-output ops; addOp returns every output") {
+TEST_CASE("mil builder: add() refuses multi-output ops, addOp returns every output") {
     MilFixture f;
     Value* x = f.fp32({6, 4});
     CHECK(mentions(errorOf([&] { f.b.add("split", {{"x", x}, {"num_splits", 3}, {"axis", 0}}); }), {"3 outputs"}));

@@ -40,7 +40,7 @@ TEST_CASE("elementwise: comparisons give bool, logical ops take bool") {
     CHECK(mentions(errorOf([&] { f.b.add("logical_or", {{"x", x}, {"y", x}}); }), {"'logical_or'", "'x'", "bool"}));
 }
 
-TEST_CASE("elementwise: unary ops keep the type; int32 only where Apple allows it") {
+TEST_CASE("elementwise: unary ops keep the type, int32 only where Apple allows it") {
     MilFixture f;
     Value* x = f.fp32({2, "s0"});
     for (const char* op : {"sqrt", "exp", "log", "sin", "cos", "tanh", "erf", "floor", "ceil", "round", "atanh"})

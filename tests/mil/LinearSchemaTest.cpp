@@ -5,7 +5,7 @@ using namespace ts2coreml;
 using namespace ts2coreml::mil;
 using namespace ts2coreml::mil::test;
 
-TEST_CASE("linear: x [*D, D_in] times weight [D_out, D_in]") {
+TEST_CASE("linear: x (*D, D_in) times weight (D_out, D_in)") {
     MilFixture f;
     CHECK(
         f.b.add("linear", {{"x", f.fp32({"b", 512})}, {"weight", f.fp32Const({10, 512})}, {"bias", f.fp32Const({10})}})

@@ -26,7 +26,7 @@ TEST_CASE("shapes: broadcasting keeps symbols where it can") {
     CHECK(fresh[0].symbol != "s1");
 }
 
-TEST_CASE("shapes: axes normalize within [-rank, rank)") {
+TEST_CASE("shapes: axes normalize within -rank..rank-1") {
     CHECK(shapes::normalizeAxis(-1, 4) == 3);
     CHECK(shapes::normalizeAxis(0, 4) == 0);
     CHECK_THROWS_AS(shapes::normalizeAxis(4, 4), shapes::ShapeError);
