@@ -48,7 +48,27 @@ class Unsupported(torch.nn.Module):
         return torch.logcumsumexp(y, 1)
 
 
+def calibrate(module, shape):
+    """Random weights alone let activations shrink layer after layer (a fresh mobilenet_v2 answers
+    about 1e-9 everywhere), which would make any numerical comparison of outputs vacuous. As training
+    would, give every batch norm an affine transform and the statistics of its actual inputs (here
+    random images), so each layer's output stays of the order of 1."""
+    norms = [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    with torch.no_grad():
+        for bn in norms:
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.uniform_(-0.2, 0.2)
+            bn.reset_running_stats()
+            bn.momentum = None  # a plain average over the calibration batches
+        module.train()
+        for _ in range(2):
+            module(torch.randn(2, *shape[1:]))
+        for bn in norms:
+            bn.momentum = 0.1
+
+
 def save(module, shape, path):
+    calibrate(module, shape)
     module.eval()
     with torch.no_grad():
         traced = torch.jit.trace(module, torch.randn(*shape))
@@ -72,7 +92,8 @@ def main():
             shape = (1, 4)
         else:
             make, shape = torchvision_models()[name]
-            if not os.path.exists(path):
+            # Made again when this script changed since; otherwise kept (deeplabv3 takes a while).
+            if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(__file__):
                 save(make(), shape, path)
         with open(os.path.join(args.out, name + ".input"), "w") as f:
             f.write("x:" + ",".join(str(d) for d in shape) + "\n")

@@ -156,6 +156,8 @@ void lowerClampMin(LoweringContext& ctx) { emitClamp(ctx, &ctx.arg("min"), nullp
 void lowerClampMax(LoweringContext& ctx) { emitClamp(ctx, nullptr, &ctx.arg("max")); }
 
 // prelu(x) = max(0, x) + weight * min(0, x), weight per channel (dim 1) or one value.
+// Core ML's prelu takes a per-channel alpha on rank-4 inputs only: ranks 2 and 3 get trailing
+// unit dims, rank 5 is composed.
 void lowerPrelu(LoweringContext& ctx) {
     mil::Builder& b = ctx.builder();
     mil::Value* x = floatSelf(ctx);
@@ -164,8 +166,22 @@ void lowerPrelu(LoweringContext& ctx) {
     const mil::ConstData& data = *w.constData();
     if (data.numel() == 1)
         return ctx.bind(0, b.add("leaky_relu", {{"x", x}, {"alpha", scalarLike(b, data.asDouble(0), x)}}));
-    if (rankOf(x) < 3) ctx.fail("prelu with one weight per channel needs an input of rank >= 3, got " + x->type().str());
-    ctx.bind(0, b.add("prelu", {{"x", x}, {"alpha", castTo(b, ctx.tensor("weight"), x->type().dtype)}}));
+    const int64_t rank = rankOf(x);
+    if (rank < 2) ctx.fail("prelu with one weight per channel needs an input of rank >= 2, got " + x->type().str());
+    mil::Value* alpha = castTo(b, ctx.tensor("weight"), x->type().dtype);
+    if (rank <= 4) {
+        std::vector<int64_t> axes;
+        for (int64_t i = rank; i < 4; ++i) axes.push_back(i);
+        mil::Value* in = axes.empty() ? x : b.add("expand_dims", {{"x", x}, {"axes", axes}});
+        mil::Value* y = b.add("prelu", {{"x", in}, {"alpha", alpha}});
+        return ctx.bind(0, axes.empty() ? y : b.add("squeeze", {{"x", y}, {"axes", axes}}));
+    }
+    std::vector<int64_t> perChannel{-1};
+    for (int64_t i = 2; i < rank; ++i) perChannel.push_back(1);
+    mil::Value* zero = scalarLike(b, 0.0, x);
+    mil::Value* negative = b.add("mul", {{"x", b.add("minimum", {{"x", x}, {"y", zero}})},
+                                         {"y", b.add("reshape", {{"x", alpha}, {"shape", perChannel}})}});
+    ctx.bind(0, b.add("add", {{"x", b.add("maximum", {{"x", x}, {"y", zero}})}, {"y", negative}}));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ void registerBuiltinLowerings(Registry& registry) {
     populateIndexingLowerings(registry);
     populateLinearLowerings(registry);
     populateNormalizationLowerings(registry);
+    populatePaddingLowerings(registry);
     populatePoolingLowerings(registry);
     populateReductionLowerings(registry);
     populateRegularizationLowerings(registry);

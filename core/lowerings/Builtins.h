@@ -14,6 +14,7 @@ void populateElementwiseLowerings(Registry& registry);
 void populateIndexingLowerings(Registry& registry);
 void populateLinearLowerings(Registry& registry);
 void populateNormalizationLowerings(Registry& registry);
+void populatePaddingLowerings(Registry& registry);
 void populatePoolingLowerings(Registry& registry);
 void populateReductionLowerings(Registry& registry);
 void populateRegularizationLowerings(Registry& registry);

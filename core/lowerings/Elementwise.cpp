@@ -175,6 +175,17 @@ void lowerWhere(LoweringContext& ctx) {
     ctx.bind(0, b.add("select", {{"cond", cond}, {"a", x}, {"b", y}}));
 }
 
+// masked_fill(self, mask, value) = mask ? value : self, in self's dtype.
+void lowerMaskedFill(LoweringContext& ctx) {
+    mil::Builder& b = ctx.builder();
+    mil::Value* mask = castTo(b, ctx.tensor("mask"), DType::Bool);
+    mil::Value* x = ctx.tensor("self");
+    const Arg& value = ctx.arg("value");
+    mil::Value* fill = isNumberLiteral(value) ? scalarLike(b, literalNumber(value), x)
+                                              : castTo(b, ctx.materialize(value), x->type().dtype);
+    ctx.bind(0, b.add("select", {{"cond", mask}, {"a", fill}, {"b", x}}));
+}
+
 }  // namespace
 
 void populateElementwiseLowerings(Registry& r) {
@@ -206,6 +217,7 @@ void populateElementwiseLowerings(Registry& r) {
     r.add("aten::logical_xor", logicalOp("logical_xor"));
     r.add("aten::logical_not", lowerLogicalNot);
     r.add("aten::where", lowerWhere);
+    r.add("aten::masked_fill", lowerMaskedFill);
 
     r.add("aten::neg", lowerNeg);
     r.add("aten::abs", lowerAbs);

@@ -1,5 +1,6 @@
-// Indexing: slicing, narrowing, selecting and splitting tensors (and Python lists, whose slicing
-// and indexing fold at conversion time).
+// Indexing: slicing, narrowing, selecting and splitting tensors, gathering by index tensors
+// (index_select, gather, embedding, x[idx]), and Python lists, whose slicing and indexing fold at
+// conversion time.
 #include "lowerings/Builtins.h"
 #include "lowerings/LoweringSupport.h"
 
@@ -185,9 +186,62 @@ void lowerUnbind(LoweringContext& ctx) {
     ctx.bind(0, Arg::list(std::move(out)));
 }
 
+/// An index tensor as MIL wants it: int32 (torch's indices are int64, which the program narrows).
+mil::Value* indexTensor(LoweringContext& ctx, const std::string& name) {
+    mil::Value* index = ctx.tensor(name);
+    if (isFloat(index->type().dtype) || index->type().dtype == DType::Bool)
+        ctx.fail("'" + name + "' must be an integer tensor, got " + index->type().str());
+    return castTo(ctx.builder(), index, DType::Int32);
+}
+
+// index_select(self, dim, index): the slices of `dim` listed by the 1-D `index`.
+void lowerIndexSelect(LoweringContext& ctx) {
+    mil::Value* x = ctx.tensor("self");
+    const int64_t dim = normalizeDim(ctx, ctx.getInt("dim"), rankOf(x), "dim");
+    ctx.bind(0, ctx.builder().add("gather", {{"x", x}, {"indices", indexTensor(ctx, "index")}, {"axis", dim}}));
+}
+
+// gather(self, dim, index): out[i][j][k] = self[i][index[i][j][k]][k] for dim 1.
+void lowerGather(LoweringContext& ctx) {
+    mil::Value* x = ctx.tensor("self");
+    const int64_t dim = normalizeDim(ctx, ctx.getInt("dim"), rankOf(x), "dim");
+    mil::Value* index = indexTensor(ctx, "index");
+    if (rankOf(index) != rankOf(x)) ctx.fail("gather index must have the rank of the input, got " + index->type().str());
+    ctx.bind(0, ctx.builder().add("gather_along_axis", {{"x", x}, {"indices", index}, {"axis", dim}}));
+}
+
+// embedding(weight, indices): the rows of `weight` listed by `indices`, of any shape.
+void lowerEmbedding(LoweringContext& ctx) {
+    ctx.bind(0, ctx.builder().add("gather", {{"x", ctx.tensor("weight")}, {"indices", indexTensor(ctx, "indices")},
+                                             {"axis", int64_t{0}}}));
+}
+
+// index.Tensor(self, indices): x[..., idx, ...] with one integer index tensor among Nones, which
+// is a gather along that axis. Several index tensors, or a bool mask, are refused.
+void lowerAdvancedIndex(LoweringContext& ctx) {
+    mil::Value* x = ctx.tensor("self");
+    const std::vector<Arg> indices = listElements(ctx, ctx.arg("indices"));
+    int64_t axis = -1;
+    for (size_t i = 0; i < indices.size(); ++i) {
+        if (indices[i].isNone()) continue;
+        if (axis >= 0) ctx.fail("indexing with more than one index tensor is not supported");
+        axis = static_cast<int64_t>(i);
+    }
+    if (axis < 0) return ctx.bind(0, x);
+    mil::Value* index = ctx.materialize(indices[static_cast<size_t>(axis)]);
+    if (index->type().dtype == DType::Bool) ctx.fail("indexing with a bool mask has a data-dependent shape; not supported");
+    if (isFloat(index->type().dtype)) ctx.fail("index tensors must be integers, got " + index->type().str());
+    index = castTo(ctx.builder(), index, DType::Int32);
+    ctx.bind(0, ctx.builder().add("gather", {{"x", x}, {"indices", index}, {"axis", axis}}));
+}
+
 }  // namespace
 
 void populateIndexingLowerings(Registry& r) {
+    r.add("aten::index_select", lowerIndexSelect);
+    r.add("aten::gather", lowerGather);
+    r.add("aten::embedding", lowerEmbedding);
+    r.add("aten::index", lowerAdvancedIndex);
     r.add("aten::slice", lowerSlice);
     r.add("aten::slice.t", lowerListSlice);
     r.add("aten::narrow", lowerNarrow);

@@ -1,5 +1,6 @@
 // Activation lowerings (core/lowerings/Activation.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -69,6 +70,12 @@ const std::vector<LoweringCase> kCases = {
      {TestOutput({2, 5}, DType::Int32)}},
     {"prelu per channel", R"(def forward(self, x):
     return torch.prelu(x, torch.ones(3) * 0.25))", {{1, 3, 8, 8}}, {{"prelu", 1}}, {{1, 3, 8, 8}}},
+    {"prelu per channel of a rank-3 input", R"(def forward(self, x):
+    return torch.prelu(x, torch.arange(3.0) / 4.0))", {{2, 3, 5}}, {{"expand_dims", 1}, {"prelu", 1}, {"squeeze", 1}},
+     {{2, 3, 5}}},
+    {"prelu per channel of a rank-5 input", R"(def forward(self, x):
+    return torch.prelu(x, torch.arange(3.0) / 4.0))", {{1, 3, 2, 4, 4}},
+     {{"prelu", 0}, {"maximum", 1}, {"minimum", 1}, {"mul", 1}, {"add", 1}}, {{1, 3, 2, 4, 4}}},
     {"prelu with one weight", R"(def forward(self, x):
     return torch.prelu(x, torch.ones(1) * 0.25))", {{1, 3, 8, 8}}, {{"leaky_relu", 1}}, {{1, 3, 8, 8}}},
     {"activation of a dynamic batch", R"(def forward(self, x):
@@ -88,3 +95,5 @@ const std::vector<RefusedCase> kRefused = {
 TEST_CASE("Activation lowerings emit the expected MIL ops") { checkAll(kCases); }
 
 TEST_CASE("Activation lowerings refuse what Core ML cannot express") { checkAll(kRefused); }
+
+TEST_CASE("Activation lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

@@ -1,5 +1,6 @@
 // Dtype conversion lowerings (core/lowerings/Cast.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -30,3 +31,5 @@ const std::vector<LoweringCase> kCases = {
 }  // namespace
 
 TEST_CASE("Cast lowerings emit the expected MIL ops") { checkAll(kCases); }
+
+TEST_CASE("Cast lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

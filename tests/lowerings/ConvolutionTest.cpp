@@ -1,5 +1,6 @@
 // Convolution lowerings (core/lowerings/Convolution.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -75,3 +76,5 @@ const std::vector<RefusedCase> kRefused = {
 TEST_CASE("Convolution lowerings emit the expected MIL ops") { checkAll(kCases); }
 
 TEST_CASE("Convolution lowerings refuse what Core ML cannot express") { checkAll(kRefused); }
+
+TEST_CASE("Convolution lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

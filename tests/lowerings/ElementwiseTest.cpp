@@ -1,5 +1,6 @@
 // Elementwise lowerings (core/lowerings/Elementwise.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -85,6 +86,10 @@ const std::vector<LoweringCase> kCases = {
     return torch.where(x > 0.5, x, y))", {{2, 5}, {2, 5}}, {{"greater", 1}, {"select", 1}}, {{2, 5}}},
     {"where with a scalar", R"(def forward(self, x):
     return torch.where(x > 0.5, x, 0.0))", {{2, 5}}, {{"greater", 1}, {"select", 1}}, {{2, 5}}},
+    {"masked_fill", R"(def forward(self, x):
+    return x.masked_fill(x > 0.5, -1.0))", {{2, 5}}, {{"greater", 1}, {"select", 1}}, {{2, 5}}},
+    {"masked_fill of an int tensor keeps int32", R"(def forward(self, x):
+    return x.masked_fill(x > 2, 0))", {intInput({2, 5})}, {{"select", 1}}, {TestOutput({2, 5}, DType::Int32)}},
     {"logical_and", R"(def forward(self, x, y):
     return torch.logical_and(x > 0.5, y > 0.5))", {{2, 5}, {2, 5}}, {{"greater", 2}, {"logical_and", 1}},
      {TestOutput({2, 5}, DType::Bool)}},
@@ -108,3 +113,5 @@ const std::vector<RefusedCase> kRefused = {
 TEST_CASE("Elementwise lowerings emit the expected MIL ops") { checkAll(kCases); }
 
 TEST_CASE("Elementwise lowerings refuse what Core ML cannot express") { checkAll(kRefused); }
+
+TEST_CASE("Elementwise lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

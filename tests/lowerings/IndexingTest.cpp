@@ -1,5 +1,6 @@
 // Indexing lowerings (core/lowerings/Indexing.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -40,9 +41,20 @@ const std::vector<LoweringCase> kCases = {
     {"unbind", R"(def forward(self, x):
     a, b, c = x.unbind(1)
     return a + b + c)", {{2, 3, 4}}, {{"split", 1}, {"squeeze", 3}, {"add", 2}}, {{2, 4}}},
+    {"index_select", R"(def forward(self, x, i):
+    return torch.index_select(x, 1, torch.clamp(i, 0, 3)))", {{2, 4, 6}, intInput({3})}, {{"gather", 1}}, {{2, 3, 6}}},
+    {"gather along a dim", R"(def forward(self, x, i):
+    return torch.gather(x, 2, torch.clamp(i, 0, 5).long()))", {{2, 4, 6}, intInput({2, 4, 3})}, {{"gather_along_axis", 1}}, {{2, 4, 3}}},
+    {"embedding", R"(def forward(self, i):
+    return torch.embedding(torch.sin(torch.arange(30.0)).reshape(10, 3), torch.clamp(i, 0, 9)))", {intInput({2, 5})},
+     {{"gather", 1}}, {{2, 5, 3}}},
+    {"indexing by a tensor", R"(def forward(self, x, i):
+    return x[:, torch.clamp(i, 0, 3).long()])", {{2, 4, 6}, intInput({3})}, {{"gather", 1}}, {{2, 3, 6}}},
 };
 
 const std::vector<RefusedCase> kRefused = {
+    {"indexing by a bool mask", R"(def forward(self, x):
+    return x[x > 0.5])", {{2, 4}}, {"bool mask"}},
     {"chunk along a dynamic dim", R"(def forward(self, x):
     a, b = x.chunk(2, 0)
     return a)", {dynamicInput({4, 3}, {0})}, {"static size"}},
@@ -53,3 +65,5 @@ const std::vector<RefusedCase> kRefused = {
 TEST_CASE("Indexing lowerings emit the expected MIL ops") { checkAll(kCases); }
 
 TEST_CASE("Indexing lowerings refuse what Core ML cannot express") { checkAll(kRefused); }
+
+TEST_CASE("Indexing lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

@@ -1,5 +1,6 @@
 // Linear algebra lowerings (core/lowerings/Linear.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -41,3 +42,5 @@ const std::vector<LoweringCase> kCases = {
 }  // namespace
 
 TEST_CASE("Linear lowerings emit the expected MIL ops") { checkAll(kCases); }
+
+TEST_CASE("Linear lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

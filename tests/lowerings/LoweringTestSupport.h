@@ -1,10 +1,11 @@
 // Table-driven lowering tests: each case is one small scripted module, the sizes of its inputs,
-// the MIL ops its lowering must emit and the outputs it must produce. A numerical comparison with
-// LibTorch can be added to every case at once in checkLowering.
+// the MIL ops its lowering must emit and the outputs it must produce. Every family's table is also
+// compared numerically with LibTorch (checkAllNumerics, tests/runtime/RuntimeTestSupport.h).
 #pragma once
 
 #include "TestSupport.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -63,6 +64,16 @@ std::vector<ModelInput> modelInputs(const std::vector<TestInput>& inputs);
 void checkLowering(const LoweringCase& c);
 /// Lowering must fail with an error mentioning every expected fragment.
 void checkRefused(const RefusedCase& c);
+
+/// The cases a numerical comparison with LibTorch can run: all but those with a bool output, which
+/// a Core ML model cannot have (the backend refuses bool multi-arrays).
+inline std::vector<LoweringCase> numericCases(const std::vector<LoweringCase>& cases) {
+    std::vector<LoweringCase> out;
+    for (const auto& c : cases)
+        if (std::none_of(c.outputs.begin(), c.outputs.end(), [](const TestOutput& o) { return o.dtype == DType::Bool; }))
+            out.push_back(c);
+    return out;
+}
 
 inline void checkAll(const std::vector<LoweringCase>& cases) {
     for (const auto& c : cases) checkLowering(c);

@@ -1,5 +1,6 @@
 // Normalization lowerings (core/lowerings/Normalization.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -54,3 +55,5 @@ const std::vector<RefusedCase> kRefused = {
 TEST_CASE("Normalization lowerings emit the expected MIL ops") { checkAll(kCases); }
 
 TEST_CASE("Normalization lowerings refuse what Core ML cannot express") { checkAll(kRefused); }
+
+TEST_CASE("Normalization lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

@@ -1,5 +1,6 @@
 // Pooling lowerings (core/lowerings/Pooling.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -55,3 +56,5 @@ const std::vector<RefusedCase> kRefused = {
 TEST_CASE("Pooling lowerings emit the expected MIL ops") { checkAll(kCases); }
 
 TEST_CASE("Pooling lowerings refuse what Core ML cannot express") { checkAll(kRefused); }
+
+TEST_CASE("Pooling lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

@@ -1,5 +1,6 @@
 // Reduction lowerings (core/lowerings/Reduction.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -47,3 +48,5 @@ const std::vector<LoweringCase> kCases = {
 }  // namespace
 
 TEST_CASE("Reduction lowerings emit the expected MIL ops") { checkAll(kCases); }
+
+TEST_CASE("Reduction lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

@@ -1,5 +1,6 @@
 // Regularization lowerings (core/lowerings/Regularization.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -25,3 +26,5 @@ const std::vector<RefusedCase> kRefused = {
 TEST_CASE("Regularization lowerings emit the expected MIL ops") { checkAll(kCases); }
 
 TEST_CASE("Regularization lowerings refuse what Core ML cannot express") { checkAll(kRefused); }
+
+TEST_CASE("Regularization lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

@@ -1,5 +1,6 @@
 // Resize lowerings (core/lowerings/Resize.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -60,3 +61,5 @@ const std::vector<RefusedCase> kRefused = {
 TEST_CASE("Resize lowerings emit the expected MIL ops") { checkAll(kCases); }
 
 TEST_CASE("Resize lowerings refuse what Core ML cannot express") { checkAll(kRefused); }
+
+TEST_CASE("Resize lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

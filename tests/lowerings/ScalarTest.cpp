@@ -1,5 +1,6 @@
 // TorchScript number lowerings (core/lowerings/Scalar.cpp): sizes computed in scripted models.
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -29,3 +30,5 @@ const std::vector<LoweringCase> kCases = {
 }  // namespace
 
 TEST_CASE("Scalar lowerings fold or emit TorchScript number arithmetic") { checkAll(kCases); }
+
+TEST_CASE("Scalar lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

@@ -1,5 +1,6 @@
 // Tensor shape lowerings (core/lowerings/Shape.cpp).
 #include "lowerings/LoweringTestSupport.h"
+#include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
 
@@ -72,3 +73,4 @@ const std::vector<LoweringCase> kCases = {
 
 TEST_CASE("Shape lowerings emit the expected MIL ops") { checkAll(kCases); }
 
+TEST_CASE("Shape lowering cases match LibTorch numerically") { checkAllNumerics(numericCases(kCases)); }

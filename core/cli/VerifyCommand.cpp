@@ -1,0 +1,264 @@
+// `ts2coreml verify MODEL.pt OUT`: reads the written model back from its files, runs it with the
+// reference executor and compares every output with LibTorch's forward on the same inputs.
+#include "cli/Commands.h"
+#include "frontend/InputSpec.h"
+#include "runtime/Executor.h"
+#include "runtime/ModelReader.h"
+#include "runtime/Npy.h"
+#include "runtime/Verification.h"
+
+#include <boost/filesystem.hpp>
+#include <boost/program_options.hpp>
+
+#include <torch/script.h>
+#include <torch/serialize.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace po = boost::program_options;
+namespace fs = boost::filesystem;
+
+namespace ts2coreml::cli {
+
+namespace {
+
+std::string shapeText(const std::vector<int64_t>& sizes) {
+    std::string s = "[";
+    for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "," : "") + std::to_string(sizes[i]);
+    return s + "]";
+}
+
+std::string number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    return buf;
+}
+
+// A tensor from FILE: NumPy .npy, or a tensor saved with torch.save (.pt).
+at::Tensor readTensorFile(const std::string& path) {
+    if (fs::path(path).extension() == ".npy") return runtime::readNpy(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(path + ": cannot open");
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    c10::IValue value;
+    try {
+        value = torch::pickle_load(bytes);
+    } catch (const c10::Error& e) {
+        throw std::runtime_error(path + ": not a tensor saved with torch.save or numpy.save: " + e.what_without_backtrace());
+    }
+    if (!value.isTensor()) throw std::runtime_error(path + ": holds a " + value.tagKind() + ", not a tensor");
+    return value.toTensor();
+}
+
+struct Timer {
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); }
+};
+
+}  // namespace
+
+int verifyCommand(const std::vector<std::string>& args) {
+    po::options_description opts(
+        "usage: ts2coreml verify MODEL.pt OUT.mlpackage [options]\n\n"
+        "Reads OUT back from its files, runs it on the CPU with ts2coreml's reference executor and compares\n"
+        "each output with LibTorch's forward of MODEL.pt on the same inputs. An output passes when\n"
+        "  max|torch - coreml| <= atol + rtol * max|torch|.\n"
+        "Default tolerances: fp32 programs atol 1e-4, rtol 1e-4; fp16 programs (any fp16 value in the\n"
+        "program, e.g. --precision fp16) atol 1e-3, rtol 3e-2 — fp16 rounds every op to an 11-bit\n"
+        "significand (2^-11 = 4.9e-4), and ~50 layers of such roundings add up to ~2.4e-2 of the output scale.\n"
+        "Exit 0 when every output passes, 1 on a numerical mismatch, 2 on bad input.\n\noptions");
+    std::string model, package, dump;
+    std::vector<std::string> inputSpecs, inputFiles;
+    double atol = -1, rtol = -1;
+    uint64_t seed = 0;
+    opts.add_options()
+        ("help,h", "show this help")
+        ("input", po::value(&inputSpecs)->composing(),
+         "NAME:D1,D2,... — the sizes to use for an input (needed only where the model's input is flexible: "
+         "a flexible dim defaults to its lower bound)")
+        ("input-file", po::value(&inputFiles)->composing(), "NAME=FILE.npy|FILE.pt — the values of an input, instead of random ones")
+        ("atol", po::value(&atol), "absolute tolerance (default 1e-4; 1e-3 for fp16 programs)")
+        ("rtol", po::value(&rtol), "tolerance relative to each output's scale, max|torch| (default 1e-4; 3e-2 for fp16)")
+        ("seed", po::value(&seed), "seed of the random inputs (default 0)")
+        ("dump", po::value(&dump), "DIR: write inputs and both sides' outputs as .npy (NAME.torch.npy, NAME.coreml.npy)");
+    po::options_description hidden;
+    hidden.add_options()("model", po::value(&model))("package", po::value(&package));
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description pos;
+    pos.add("model", 1).add("package", 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "ts2coreml verify: error: " << e.what() << "\n";
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << opts << "\n";
+        return 0;
+    }
+    std::vector<std::string> problems;
+    if (model.empty()) problems.push_back("missing MODEL.pt");
+    if (package.empty()) problems.push_back("missing OUT.mlpackage");
+    if (vm.count("atol") && !(atol >= 0)) problems.push_back("--atol must be >= 0");
+    if (vm.count("rtol") && !(rtol >= 0)) problems.push_back("--rtol must be >= 0");
+    std::map<std::string, std::vector<int64_t>> sizeOverrides;
+    for (const auto& spec : inputSpecs) {
+        try {
+            ModelInput in = parseInputSpec(spec);
+            std::vector<int64_t> sizes;
+            for (const Dim& d : in.type.shape) {
+                if (!d.isStatic()) throw std::invalid_argument("--input '" + spec + "': verify needs concrete sizes, not ranges");
+                sizes.push_back(d.size);
+            }
+            sizeOverrides[in.name] = sizes;
+        } catch (const std::exception& e) {
+            problems.push_back(e.what());
+        }
+    }
+    std::map<std::string, std::string> fileOf;
+    for (const auto& kv : inputFiles) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size())
+            problems.push_back("--input-file '" + kv + "': expected NAME=FILE");
+        else fileOf[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+
+    // Both sides are read before anything runs, so every problem with the files is told at once.
+    runtime::ReadModel read;
+    if (!package.empty()) {
+        try {
+            read = runtime::readModel(package);
+        } catch (const std::exception& e) {
+            problems.push_back(e.what());
+        }
+    }
+    torch::jit::Module module;
+    if (!model.empty()) {
+        try {
+            module = torch::jit::load(model);
+            module.eval();
+        } catch (const c10::Error& e) {
+            problems.push_back(model + ": cannot load: " + e.what_without_backtrace());
+        } catch (const std::exception& e) {
+            problems.push_back(model + ": cannot load: " + e.what());
+        }
+    }
+
+    std::vector<at::Tensor> referenceInputs;
+    std::map<std::string, at::Tensor> executorInputs;
+    if (read.program) {
+        const auto& fnInputs = read.program->main().body.inputs();
+        for (const auto& [name, _] : sizeOverrides) {
+            bool known = false;
+            for (const auto& v : fnInputs) known = known || v->name() == name;
+            if (!known) problems.push_back("--input " + name + ": the model has no input of that name");
+        }
+        for (const auto& [name, _] : fileOf) {
+            bool known = false;
+            for (const auto& v : fnInputs) known = known || v->name() == name;
+            if (!known) problems.push_back("--input-file " + name + ": the model has no input of that name");
+        }
+        at::Generator gen = at::detail::createCPUGenerator(seed);
+        for (const auto& v : fnInputs) {
+            try {
+                at::Tensor t;
+                if (auto f = fileOf.find(v->name()); f != fileOf.end()) {
+                    t = readTensorFile(f->second);
+                    std::vector<int64_t> sizes(t.sizes().begin(), t.sizes().end());
+                    runtime::concreteSizes(*v, &sizes);  // checks the file's shape against the input
+                } else {
+                    auto o = sizeOverrides.find(v->name());
+                    t = runtime::randomInput(v->type(), runtime::concreteSizes(*v, o == sizeOverrides.end() ? nullptr : &o->second), gen);
+                }
+                referenceInputs.push_back(t);
+                executorInputs[v->name()] = t;
+            } catch (const std::exception& e) {
+                problems.push_back(e.what());
+            }
+        }
+    }
+    if (!problems.empty()) {
+        for (const auto& p : problems) std::cerr << "ts2coreml verify: error: " << p << "\n";
+        return 2;
+    }
+
+    const bool fp16 = runtime::usesFloat16(*read.program);
+    runtime::Tolerance tol = fp16 ? runtime::fp16Tolerance() : runtime::fp32Tolerance();
+    if (vm.count("atol")) tol.atol = atol;
+    if (vm.count("rtol")) tol.rtol = rtol;
+
+    std::vector<at::Tensor> reference, actual;
+    Timer torchTimer;
+    try {
+        reference = runtime::runReference(module, referenceInputs);
+    } catch (const std::exception& e) {
+        std::cerr << "ts2coreml verify: error: " << model << ": LibTorch's forward failed on the inputs: " << e.what() << "\n";
+        return 2;
+    }
+    const double torchSeconds = torchTimer.seconds();
+    Timer coremlTimer;
+    try {
+        actual = runtime::execute(*read.program, executorInputs);
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "ts2coreml verify: error: " << package << ": " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "ts2coreml verify: error: " << package << ": cannot execute: " << e.what() << "\n";
+        return 1;
+    }
+    const double coremlSeconds = coremlTimer.seconds();
+
+    const auto& outNames = read.program->main().body.outputs();
+    if (reference.size() != actual.size()) {
+        std::cerr << "ts2coreml verify: FAIL: " << model << " returns " << reference.size() << " tensors, " << package
+                  << " has " << actual.size() << " outputs\n";
+        return 1;
+    }
+
+    if (!dump.empty()) {
+        try {
+            fs::create_directories(dump);
+            for (const auto& v : read.program->main().body.inputs())
+                runtime::writeNpy((fs::path(dump) / (v->name() + ".input.npy")).string(), executorInputs.at(v->name()));
+            for (size_t i = 0; i < actual.size(); ++i) {
+                const std::string& name = outNames[i]->name();
+                runtime::writeNpy((fs::path(dump) / (name + ".torch.npy")).string(), reference[i]);
+                runtime::writeNpy((fs::path(dump) / (name + ".coreml.npy")).string(), actual[i]);
+            }
+        } catch (const std::exception& e) {
+            std::cerr << "ts2coreml verify: error: --dump " << dump << ": " << e.what() << "\n";
+            return 2;
+        }
+    }
+
+    std::cout << "verify " << package << " against " << model << " (" << (fp16 ? "fp16" : "fp32")
+              << " program; atol " << number(tol.atol) << ", rtol " << number(tol.rtol) << " of each output's scale)\n";
+    bool allPass = true;
+    for (size_t i = 0; i < actual.size(); ++i) {
+        const std::string& name = outNames[i]->name();
+        runtime::OutputComparison c = runtime::compareOutput(name, reference[i], actual[i], tol);
+        allPass = allPass && c.pass;
+        std::cout << "  " << (c.pass ? "PASS " : "FAIL ") << name << " " << shapeText(c.shape) << "  max abs err "
+                  << number(c.maxAbsError) << ", max rel err " << number(c.maxRelError) << " (scale " << number(c.scale)
+                  << ")";
+        if (!c.problem.empty()) std::cout << ": " << c.problem;
+        std::cout << "\n";
+        if (!c.pass)
+            std::cerr << "ts2coreml verify: FAIL: output " << name << ": max abs err " << number(c.maxAbsError)
+                      << " > atol " << number(tol.atol) << " + rtol " << number(tol.rtol) << " * scale " << number(c.scale)
+                      << (c.problem.empty() ? "" : " (" + c.problem + ")") << "\n";
+    }
+    std::cout << "  LibTorch " << number(torchSeconds) << " s, reference executor " << number(coremlSeconds) << " s\n";
+    std::cout << (allPass ? "PASS" : "FAIL") << "\n";
+    return allPass ? 0 : 1;
+}
+
+}  // namespace ts2coreml::cli

@@ -1,0 +1,53 @@
+// Reads a written Core ML model back from its FILES into a MIL program the executor can run: an
+// `.mlpackage` (Manifest.json -> root model -> ML Program, weights memory-mapped from the blob
+// storage) or an `.mlmodel`. The program is rebuilt from what was serialized — never from the
+// converter's in-memory IR — so running it proves the serialization as well as the lowering.
+#pragma once
+
+#include "runtime/ReadError.h"
+
+#include <ts2coreml/Mil.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ts2coreml::runtime {
+
+/// One input or output of the model, as its ModelDescription declares it.
+struct FeatureInfo {
+    std::string name;
+    std::string shortDescription;
+    /// dtype and shape. A flexible dimension (a shape range, or sizes that differ between
+    /// enumerated shapes) is symbolic with the range's bounds (upper -1 when unbounded).
+    TensorType type;
+    /// The feature's default shape, when it declares one.
+    std::vector<int64_t> defaultShape;
+    /// The accepted shapes, when the feature enumerates them.
+    std::vector<std::vector<int64_t>> enumeratedShapes;
+    /// An image input: type is fp32 [1, C, H, W], C = 1 (GRAYSCALE) or 3 (RGB, BGR).
+    bool isImage = false;
+    std::string colorSpace;  ///< "RGB", "BGR", "GRAYSCALE" for images
+};
+
+/// What kind of model the file held.
+enum class ModelKind { MLProgram, NeuralNetwork };
+
+struct ReadModel {
+    ModelKind kind = ModelKind::MLProgram;
+    std::unique_ptr<mil::Program> program;
+    std::vector<FeatureInfo> inputs, outputs;
+    int specificationVersion = 0;
+    size_t blobCount = 0;  ///< constants read from weight files
+    /// Keeps the memory-mapped weight files alive while the program's constants alias them.
+    std::shared_ptr<void> keepAlive;
+};
+
+/// Reads `path`: a `.mlpackage` directory, or an `.mlmodel` file. Throws ModelReadError (message
+/// starting with the offending file's path) for a missing or unparsable manifest or model, a
+/// value name no operation defines, an unsupported type, or a weight blob that fails its checks
+/// (header version, sentinel, dtype, bounds, size).
+ReadModel readModel(const std::string& path);
+
+}  // namespace ts2coreml::runtime
