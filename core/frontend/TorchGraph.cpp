@@ -5,6 +5,7 @@
 #include <torch/csrc/jit/runtime/operator.h>
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 
 namespace ts2coreml {
@@ -52,6 +53,7 @@ bool isStructuralOp(const torch::jit::Node& node) {
     static const std::set<std::string> kinds = {
         "prim::Constant",   "prim::ListConstruct", "prim::ListUnpack", "prim::TupleConstruct",
         "prim::TupleUnpack", "prim::NumToTensor",  "prim::device",     "prim::dtype",
+        "prim::If",          "prim::Loop",
     };
     return kinds.count(node.kind().toQualString()) != 0;
 }
@@ -382,12 +384,154 @@ bool GraphLowering::lowerStructural(torch::jit::Node* node) {
         // Scalars and rank-0 tensors share one representation: a constant or a rank-0 value.
         const Arg& a = in(0);
         values_[node->output()] = a.isTensor() && a.value() ? Arg::tensor(a.value()) : a;
+    } else if (kind == "prim::If") {
+        lowerIf(node);
+    } else if (kind == "prim::Loop") {
+        lowerLoop(node);
     } else if (kind == "prim::device" || kind == "prim::dtype") {
         values_[node->output()] = Arg::constant(kind == "prim::device" ? int64_t{0} : int64_t{6});
     } else {
         return false;
     }
     return true;
+}
+
+namespace {
+
+/// Thrown out of a nested block whose nodes failed to lower: their errors are already recorded.
+struct NestedBlockFailed {};
+
+bool isScalarArg(const Arg& a) {
+    return a.isScalar() || (a.isConstant() && (std::holds_alternative<int64_t>(a.literal()) ||
+                                               std::holds_alternative<double>(a.literal()) ||
+                                               std::holds_alternative<bool>(a.literal())));
+}
+
+}  // namespace
+
+mil::Value* GraphLowering::blockValue(torch::jit::Value* v, const std::string& what) {
+    auto it = values_.find(v);
+    if (it == values_.end()) throw NestedBlockFailed{};
+    const Arg& a = it->second;
+    if (a.isNone() || (a.isList() && !a.elements().empty() && !a.elements().front().isScalar() &&
+                       !a.elements().front().isConstant()))
+        throw LoweringError(what + " is " + a.describe() + "; only tensors and numbers can cross a block boundary");
+    NodeContext ctx(*this, "block", "", builder_->location(), {}, 0);
+    return ctx.materialize(a);
+}
+
+std::vector<mil::Value*> GraphLowering::lowerNestedBlock(torch::jit::Block* block, const std::string& what) {
+    const size_t errorsBefore = errors_.size();
+    for (torch::jit::Node* inner : block->nodes()) lowerNode(inner);
+    if (errors_.size() != errorsBefore) throw NestedBlockFailed{};
+    std::vector<mil::Value*> out;
+    for (size_t i = 0; i < block->outputs().size(); ++i)
+        out.push_back(blockValue(block->outputs()[i], what + " output " + std::to_string(i)));
+    return out;
+}
+
+void GraphLowering::lowerIf(torch::jit::Node* node) {
+    const Arg& c = values_.at(node->input(0));
+    // A condition known when converting (a flag, a shape): only the branch taken is converted.
+    if (c.isConstant()) {
+        const bool taken = std::visit([](const auto& v) -> bool {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_arithmetic_v<T>) return v != 0;
+            else throw LoweringError("the condition of an if is not a number");
+        }, c.literal());
+        torch::jit::Block* block = node->blocks()[taken ? 0 : 1];
+        for (torch::jit::Node* inner : block->nodes()) lowerNode(inner);
+        for (size_t i = 0; i < node->outputs().size(); ++i) {
+            auto it = values_.find(block->outputs()[i]);
+            if (it == values_.end()) return;  // the branch failed; its errors are recorded
+            values_[node->output(i)] = it->second;
+        }
+        return;
+    }
+    const std::string location = builder_->location();
+    mil::Value* pred = blockValue(node->input(0), "the condition");
+    if (pred->type().dtype != DType::Bool) pred = builder_->add("cast", {{"x", pred}, {"dtype", "bool"}});
+    if (pred->type().rank() != 0) {
+        for (size_t i = pred->type().rank(); i-- > 0;)
+            if (!pred->type().shape[i].isStatic() || pred->type().shape[i].size != 1)
+                throw LoweringError("the condition of an if is a tensor of type " + pred->type().str() +
+                                    "; it must hold one value");
+        pred = builder_->add("reshape", {{"x", pred}, {"shape", std::vector<int64_t>{}}});
+    }
+    std::vector<bool> scalar(node->outputs().size(), true);
+    auto branch = [&](size_t which) {
+        return [&, which]() {
+            torch::jit::Block* block = node->blocks()[which];
+            std::vector<mil::Value*> out = lowerNestedBlock(block, which == 0 ? "the then branch" : "the else branch");
+            for (size_t i = 0; i < out.size(); ++i) scalar[i] = scalar[i] && isScalarArg(values_.at(block->outputs()[i]));
+            builder_->setLocation(location);
+            return out;
+        };
+    };
+    std::vector<mil::Value*> outs;
+    try {
+        outs = builder_->cond(pred, branch(0), branch(1));
+    } catch (const NestedBlockFailed&) {
+        return;
+    }
+    for (size_t i = 0; i < outs.size(); ++i) {
+        outs[i]->setName(uniqueName(node->output(i)->debugName()));
+        values_[node->output(i)] = scalar[i] ? Arg::dynamicScalar(outs[i]) : Arg::tensor(outs[i]);
+    }
+}
+
+void GraphLowering::lowerLoop(torch::jit::Node* node) {
+    // prim::Loop(max_trip_count, initial_condition, carried...) with a body block taking
+    // (iteration, carried...) and returning (condition, carried...). Core ML's while_loop carries
+    // [iteration, condition, carried...]; its condition block tests iteration < max_trip_count
+    // (unless the count is unbounded: a `while` loop) and the condition.
+    const std::string location = builder_->location();
+    const Arg& trips = values_.at(node->input(0));
+    constexpr int64_t kUnbounded = std::numeric_limits<int32_t>::max();
+    const bool bounded = !(trips.isConstant() && std::holds_alternative<int64_t>(trips.literal()) &&
+                           std::get<int64_t>(trips.literal()) >= kUnbounded);
+    mil::Value* maxTrips = bounded ? blockValue(node->input(0), "the trip count") : nullptr;
+    if (maxTrips && maxTrips->type().dtype != DType::Int32)
+        maxTrips = builder_->add("cast", {{"x", maxTrips}, {"dtype", "int32"}});
+    std::vector<mil::Value*> init = {builder_->intScalar(0)};
+    mil::Value* cond0 = blockValue(node->input(1), "the initial loop condition");
+    if (cond0->type().dtype != DType::Bool) cond0 = builder_->add("cast", {{"x", cond0}, {"dtype", "bool"}});
+    init.push_back(cond0);
+    std::vector<bool> scalar;
+    for (size_t i = 2; i < node->inputs().size(); ++i) {
+        init.push_back(blockValue(node->input(i), "loop-carried value " + std::to_string(i - 2)));
+        scalar.push_back(isScalarArg(values_.at(node->input(i))));
+    }
+    torch::jit::Block* body = node->blocks()[0];
+
+    auto condition = [&](const std::vector<mil::Value*>& vars) -> std::vector<mil::Value*> {
+        if (!maxTrips) return {vars[1]};
+        mil::Value* more = builder_->add("less", {{"x", vars[0]}, {"y", maxTrips}});
+        return {builder_->add("logical_and", {{"x", more}, {"y", vars[1]}})};
+    };
+    auto step = [&](const std::vector<mil::Value*>& vars) -> std::vector<mil::Value*> {
+        values_[body->inputs()[0]] = Arg::dynamicScalar(vars[0]);
+        for (size_t k = 0; k + 1 < body->inputs().size(); ++k)
+            values_[body->inputs()[k + 1]] = scalar[k] ? Arg::dynamicScalar(vars[k + 2]) : Arg::tensor(vars[k + 2]);
+        std::vector<mil::Value*> out = lowerNestedBlock(body, "the loop body");
+        builder_->setLocation(location);
+        mil::Value* next = builder_->add("add", {{"x", vars[0]}, {"y", builder_->intScalar(1)}});
+        if (out[0]->type().dtype != DType::Bool) out[0] = builder_->add("cast", {{"x", out[0]}, {"dtype", "bool"}});
+        std::vector<mil::Value*> result = {next};
+        result.insert(result.end(), out.begin(), out.end());
+        return result;
+    };
+    std::vector<mil::Value*> outs;
+    try {
+        outs = builder_->whileLoop(init, condition, step);
+    } catch (const NestedBlockFailed&) {
+        return;
+    }
+    for (size_t i = 0; i < node->outputs().size(); ++i) {
+        mil::Value* v = outs[i + 2];
+        v->setName(uniqueName(node->output(i)->debugName()));
+        values_[node->output(i)] = scalar[i] ? Arg::dynamicScalar(v) : Arg::tensor(v);
+    }
 }
 
 void GraphLowering::lowerNode(torch::jit::Node* node) {

@@ -53,6 +53,14 @@ public:
 private:
     void lowerNode(torch::jit::Node* node);
     bool lowerStructural(torch::jit::Node* node);
+    /// prim::If -> MIL cond (or the branch taken, when the condition is a constant).
+    void lowerIf(torch::jit::Node* node);
+    /// prim::Loop (for and while forms) -> MIL while_loop.
+    void lowerLoop(torch::jit::Node* node);
+    /// Lowers a nested block's nodes into the builder's current block and returns its outputs.
+    std::vector<mil::Value*> lowerNestedBlock(torch::jit::Block* block, const std::string& what);
+    /// A torch value as a MIL value in the current block (constants are emitted).
+    mil::Value* blockValue(torch::jit::Value* v, const std::string& what);
     void bindOutputs(mil::Function& fn, LoweredModel& out);
 
     std::shared_ptr<torch::jit::Graph> graph_;

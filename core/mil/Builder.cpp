@@ -1,6 +1,9 @@
 #include <ts2coreml/Builder.h>
 
+#include "mil/ops/SchemaSupport.h"
+
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace ts2coreml::mil {
@@ -64,20 +67,28 @@ Value* Builder::constant(std::shared_ptr<const ConstData> data) {
 
 Value* Builder::constant(const Literal& literal) { return constant(literalData(literal)); }
 
-std::vector<Value*> Builder::addOp(const std::string& type, const OperandList& inputs) {
+const OpSchema& Builder::schemaFor(const std::string& type) const {
     const OpSchema* schema = SchemaTable::instance().find(type);
     if (!schema) throw SchemaError("unknown MIL op '" + type + "'");
-    const std::string where = "MIL op '" + type + "': ";
     if (target_ < schema->minTarget)
-        throw SchemaError(where + "needs " + targetName(schema->minTarget) + " or later (target is " +
+        throw SchemaError("MIL op '" + type + "': needs " + targetName(schema->minTarget) + " or later (target is " +
                           targetName(target_) + ")");
+    return *schema;
+}
 
+std::vector<Value*> Builder::addOp(const std::string& type, const OperandList& inputs) {
+    const OpSchema& schema = schemaFor(type);
     auto op = std::make_unique<Operation>(type, block_);
     op->setLocation(location_);
+    return complete(std::move(op), schema, inputs);
+}
+
+std::vector<Value*> Builder::complete(std::unique_ptr<Operation> op, const OpSchema& schema, const OperandList& inputs) {
+    const std::string where = "MIL op '" + schema.name + "': ";
     std::map<std::string, DType> typeVars;
     for (const auto& [name, operand] : inputs) {
-        const InputSpec* spec = schema->findInput(name);
-        if (!spec) throw SchemaError(where + "no input named '" + name + "' (inputs: " + inputNames(*schema) + ")");
+        const InputSpec* spec = schema.findInput(name);
+        if (!spec) throw SchemaError(where + "no input named '" + name + "' (inputs: " + inputNames(schema) + ")");
         if (op->inputList(name)) throw SchemaError(where + "input '" + name + "' given twice");
         std::vector<Value*> values;
         if (operand.isLiteral()) {
@@ -104,15 +115,97 @@ std::vector<Value*> Builder::addOp(const std::string& type, const OperandList& i
         }
         op->mutableInputs().emplace_back(name, std::move(values));
     }
-    for (const auto& spec : schema->inputs)
+    for (const auto& spec : schema.inputs)
         if (!spec.optional && !op->inputList(spec.name))
             throw SchemaError(where + "required input '" + spec.name + "' is missing");
 
-    std::vector<TensorType> outTypes = schema->infer(OpView(*op, *schema));
+    std::vector<TensorType> outTypes = schema.infer(OpView(*op, schema));
     std::vector<Value*> outs;
-    for (auto& t : outTypes) outs.push_back(op->addOutput(freshName(type), std::move(t)));
+    for (auto& t : outTypes) outs.push_back(op->addOutput(freshName(schema.name), std::move(t)));
     block_->operations().push_back(std::move(op));
     return outs;
+}
+
+void Builder::setBlockOutputs(Block& block, const std::vector<Value*>& results) {
+    BlockScope scope(*this, block);
+    std::set<const Value*> seen;
+    for (Value* v : results) {
+        if (!v) throw SchemaError("a nested block returns a null value");
+        const bool own = v->producer() && v->producer()->parent() == &block && !v->constant();
+        if (!own || !seen.insert(v).second) v = add("identity", {{"x", v}});
+        block.outputs().push_back(v);
+    }
+}
+
+std::vector<Value*> Builder::cond(Value* pred, const BranchFn& thenBranch, const BranchFn& elseBranch) {
+    const OpSchema& schema = schemaFor("cond");
+    auto op = std::make_unique<Operation>("cond", block_);
+    op->setLocation(location_);
+    for (const BranchFn* branch : {&thenBranch, &elseBranch}) {
+        op->blocks().push_back(std::make_unique<Block>(op.get()));
+        Block& b = *op->blocks().back();
+        std::vector<Value*> results;
+        {
+            BlockScope scope(*this, b);
+            results = (*branch)();
+        }
+        setBlockOutputs(b, results);
+    }
+    return complete(std::move(op), schema, {{"pred", pred}});
+}
+
+std::vector<Value*> Builder::whileLoop(const std::vector<Value*>& loopVars, const LoopFn& condition, const LoopFn& body) {
+    const OpSchema& schema = schemaFor("while_loop");
+    std::vector<TensorType> types;
+    for (Value* v : loopVars) {
+        if (!v) throw SchemaError("MIL op 'while_loop': a loop variable is null");
+        types.push_back(v->type());
+    }
+    // Sizes the body changes are relaxed to symbols and the blocks built again; a size can only
+    // be relaxed once, so this ends after at most two rebuilds.
+    for (int attempt = 0;; ++attempt) {
+        auto op = std::make_unique<Operation>("while_loop", block_);
+        op->setLocation(location_);
+        std::vector<Value*> bodyResults;
+        for (int which = 0; which < 2; ++which) {
+            op->blocks().push_back(std::make_unique<Block>(op.get()));
+            Block& b = *op->blocks().back();
+            std::vector<Value*> vars;
+            for (size_t i = 0; i < types.size(); ++i) vars.push_back(b.addInput(freshName("loop_var"), types[i]));
+            std::vector<Value*> results;
+            {
+                BlockScope scope(*this, b);
+                results = which == 0 ? condition(vars) : body(vars);
+            }
+            if (which == 1) bodyResults = results;
+            setBlockOutputs(b, results);
+        }
+        if (bodyResults.size() != types.size())
+            throw SchemaError("MIL op 'while_loop': the body returns " + std::to_string(bodyResults.size()) +
+                              " values for " + std::to_string(types.size()) + " loop variables");
+        bool changed = false;
+        for (size_t i = 0; i < types.size(); ++i) {
+            TensorType joined;
+            try {
+                joined = joinTypes(types[i], bodyResults[i]->type(), "loop variable " + std::to_string(i));
+            } catch (const std::exception& e) {
+                throw SchemaError(std::string("MIL op 'while_loop': ") + e.what());
+            }
+            for (size_t d = 0; d < joined.rank(); ++d) {
+                if (!shapes::sameDim(joined.shape[d], types[i].shape[d]) && types[i].shape[d].isStatic()) {
+                    // A growing size: from the initial size up, unbounded.
+                    Dim grown = joined.shape[d];
+                    grown.upper = -1;
+                    types[i].shape[d] = grown;
+                    changed = true;
+                }
+            }
+        }
+        if (!changed || attempt >= 2) {
+            OperandList inputs = {{"loop_vars", loopVars}};
+            return complete(std::move(op), schema, inputs);
+        }
+    }
 }
 
 Value* Builder::add(const std::string& type, const OperandList& inputs) {

@@ -60,6 +60,16 @@ void retype(mil::Block& block, const Uses& uses, mil::Builder& builder) {
             }
         }
         mil::Operation& cur = *ops[i];
+        if (cur.type() == "while_loop") {
+            // The blocks' inputs take the loop variables' (possibly now fp16) dtypes.
+            const auto* vars = cur.inputList("loop_vars");
+            for (auto& b : cur.blocks())
+                for (size_t k = 0; vars && k < b->inputs().size() && k < vars->size(); ++k) {
+                    TensorType t = b->inputs()[k]->type();
+                    t.dtype = (*vars)[k]->type().dtype;
+                    b->inputs()[k]->setType(t);
+                }
+        }
         for (auto& b : cur.blocks()) retype(*b, uses, builder);
         const mil::OpSchema* schema = mil::SchemaTable::instance().find(cur.type());
         if (!schema || !schema->infer) continue;

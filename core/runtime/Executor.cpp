@@ -167,63 +167,120 @@ at::Tensor bindInput(const mil::Value& in, const at::Tensor& given) {
 
 }  // namespace
 
-std::vector<at::Tensor> execute(const mil::Program& program, const std::map<std::string, at::Tensor>& inputs,
-                                const ExecutionOptions& options) {
-    const KernelTable& kernels = options.kernels ? *options.kernels : KernelTable::builtin();
-    auto fn = program.functions.find("main");
-    if (fn == program.functions.end()) throw ExecutionError("the program has no 'main' function");
-    const mil::Block& body = fn->second.body;
+namespace {
 
-    std::unordered_map<const mil::Value*, at::Tensor> env;
-    std::set<std::string> used;
-    for (const auto& in : body.inputs()) {
-        auto it = inputs.find(in->name());
-        if (it == inputs.end()) {
-            std::string names;
-            for (const auto& i : body.inputs()) names += (names.empty() ? "" : ", ") + i->name();
-            throw std::invalid_argument("missing input '" + in->name() + "' (the program's inputs: " + names + ")");
-        }
-        env[in.get()] = bindInput(*in, it->second);
-        used.insert(in->name());
+/// Every value an op reads, its nested blocks' reads included.
+void collectReads(const mil::Operation& op, std::vector<const mil::Value*>& out) {
+    for (const auto& [name, values] : op.inputs()) out.insert(out.end(), values.begin(), values.end());
+    for (const auto& b : op.blocks()) {
+        for (const auto& inner : b->operations()) collectReads(*inner, out);
+        out.insert(out.end(), b->outputs().begin(), b->outputs().end());
     }
-    for (const auto& [name, t] : inputs)
-        if (!used.count(name)) throw std::invalid_argument("the program has no input named '" + name + "'");
+}
 
-    // Free each intermediate after its last use: big models would otherwise hold every activation.
-    std::unordered_map<const mil::Value*, size_t> lastUse;
-    const auto& ops = body.operations();
-    for (size_t i = 0; i < ops.size(); ++i)
-        for (const auto& [name, values] : ops[i]->inputs())
-            for (const mil::Value* v : values) lastUse[v] = i;
-    for (const mil::Value* v : body.outputs()) lastUse[v] = ops.size();
+/// Runs blocks against one environment of computed values. Nested blocks (cond branches, loop
+/// bodies) read the values of the blocks around them; a block frees the values it defines after
+/// their last use, so large models never hold every activation.
+class Runner {
+public:
+    Runner(const KernelTable& kernels, const ExecutionOptions& options) : kernels_(kernels), options_(options) {}
 
-    auto lookup = [&env](const mil::Value* v) -> const at::Tensor& {
-        auto it = env.find(v);
-        if (it == env.end()) throw ExecutionError("value '" + v->name() + "' is used before it is computed");
+    void bind(const mil::Value* v, at::Tensor t) { env_[v] = std::move(t); }
+
+    std::vector<at::Tensor> runBlock(const mil::Block& block) {
+        const auto& ops = block.operations();
+        std::unordered_map<const mil::Value*, size_t> lastUse;
+        for (size_t i = 0; i < ops.size(); ++i) {
+            std::vector<const mil::Value*> reads;
+            collectReads(*ops[i], reads);
+            for (const mil::Value* v : reads) lastUse[v] = i;
+        }
+        for (const mil::Value* v : block.outputs()) lastUse[v] = ops.size();
+        auto definedHere = [&block](const mil::Value* v) {
+            if (v->producer()) return v->producer()->parent() == &block;
+            for (const auto& in : block.inputs())
+                if (in.get() == v) return true;
+            return false;
+        };
+
+        for (size_t i = 0; i < ops.size(); ++i) {
+            runOp(*ops[i]);
+            std::vector<const mil::Value*> reads;
+            collectReads(*ops[i], reads);
+            for (const mil::Value* v : reads)
+                if (lastUse[v] == i && definedHere(v)) env_.erase(v);
+        }
+        std::vector<at::Tensor> outputs;
+        for (const mil::Value* v : block.outputs()) outputs.push_back(lookup(v));
+        for (const mil::Value* v : block.outputs())
+            if (definedHere(v)) env_.erase(v);
+        for (const auto& in : block.inputs()) env_.erase(in.get());
+        return outputs;
+    }
+
+    const at::Tensor& lookup(const mil::Value* v) const {
+        auto it = env_.find(v);
+        if (it == env_.end()) throw ExecutionError("value '" + v->name() + "' is used before it is computed");
         return it->second;
-    };
+    }
 
-    for (size_t i = 0; i < ops.size(); ++i) {
-        const mil::Operation& op = *ops[i];
+private:
+    /// cond and while_loop run their blocks; every other op runs its kernel.
+    std::vector<at::Tensor> runControlFlow(const mil::Operation& op) {
+        if (op.type() == "cond") {
+            const bool pred = lookup(op.input("pred")).item<bool>();
+            return runBlock(*op.blocks().at(pred ? 0 : 1));
+        }
+        // while_loop: the condition and the body each take the loop variables as block inputs.
+        const mil::Block& condition = *op.blocks().at(0);
+        const mil::Block& body = *op.blocks().at(1);
+        std::vector<at::Tensor> vars;
+        for (const mil::Value* v : *op.inputList("loop_vars")) vars.push_back(lookup(v));
+        constexpr size_t kMaxIterations = 10'000'000;
+        for (size_t iteration = 0;; ++iteration) {
+            if (iteration == kMaxIterations)
+                throw ExecutionError(describe(op) + ": still looping after " + std::to_string(kMaxIterations) + " iterations");
+            for (size_t i = 0; i < vars.size(); ++i) bindBlockInput(*condition.inputs()[i], vars[i]);
+            if (!runBlock(condition).at(0).item<bool>()) break;
+            for (size_t i = 0; i < vars.size(); ++i) bindBlockInput(*body.inputs()[i], vars[i]);
+            vars = runBlock(body);
+        }
+        return vars;
+    }
+
+    void bindBlockInput(const mil::Value& in, const at::Tensor& t) {
+        const std::string problem = shapeMismatch(t, in.type());
+        if (!problem.empty()) throw ExecutionError("block input '" + in.name() + "' " + problem);
+        env_[&in] = t;
+    }
+
+    void runOp(const mil::Operation& op) {
         if (op.type() == "const") {
             if (!op.constData()) throw ExecutionError(describe(op) + " has no value");
-            env[op.output()] = tensorFromConst(*op.constData());
-            continue;
+            env_[op.output()] = tensorFromConst(*op.constData());
+            return;
         }
-        const MultiKernel* kernel = kernels.find(op.type());
-        if (!kernel)
-            throw ExecutionError("no kernel for MIL op '" + op.type() + "': the reference runtime cannot execute " +
-                                 describe(op));
-        const mil::OpSchema* schema = mil::SchemaTable::instance().find(op.type());
-        if (!schema) throw ExecutionError(describe(op) + " has no declared schema");
-
         std::vector<at::Tensor> results;
-        try {
-            results = (*kernel)(KernelContext(op, *schema, lookup));
-        } catch (const c10::Error& e) {
-            throw ExecutionError(describe(op) + ": " + e.what_without_backtrace());
-        } catch (const std::exception& e) {
-            throw ExecutionError(describe(op) + ": " + e.what());
+        if (op.type() == "cond" || op.type() == "while_loop") {
+            results = runControlFlow(op);
+        } else {
+            const MultiKernel* kernel = kernels_.find(op.type());
+            if (!kernel)
+                throw ExecutionError("no kernel for MIL op '" + op.type() + "': the reference runtime cannot execute " +
+                                     describe(op));
+            const mil::OpSchema* schema = mil::SchemaTable::instance().find(op.type());
+            if (!schema) throw ExecutionError(describe(op) + " has no declared schema");
+            try {
+                results = (*kernel)(KernelContext(op, *schema, [this](const mil::Value* v) -> const at::Tensor& {
+                    return lookup(v);
+                }));
+            } catch (const ExecutionError&) {
+                throw;
+            } catch (const c10::Error& e) {
+                throw ExecutionError(describe(op) + ": " + e.what_without_backtrace());
+            } catch (const std::exception& e) {
+                throw ExecutionError(describe(op) + ": " + e.what());
+            }
         }
         if (results.size() != op.outputs().size())
             throw ExecutionError(describe(op) + ": the kernel produced " + std::to_string(results.size()) +
@@ -235,21 +292,44 @@ std::vector<at::Tensor> execute(const mil::Program& program, const std::map<std:
                 throw ExecutionError(describe(op) + ": output '" + out->name() + "' " + problem +
                                      " (the kernel and the program's type disagree)");
             // Rounds fp16 results: Core ML stores fp16 activations between ops.
-            env[out] = results[k].to(scalarType(out->type().dtype)).contiguous();
+            env_[out] = results[k].to(scalarType(out->type().dtype)).contiguous();
         }
-        if (options.observer) {
+        if (options_.observer) {
             std::vector<at::Tensor> stored;
-            for (const auto& out : op.outputs()) stored.push_back(env[out.get()]);
-            options.observer(op, stored);
+            for (const auto& out : op.outputs()) stored.push_back(env_[out.get()]);
+            options_.observer(op, stored);
         }
-        for (const auto& [name, values] : op.inputs())
-            for (const mil::Value* v : values)
-                if (lastUse[v] == i) env.erase(v);
     }
 
-    std::vector<at::Tensor> outputs;
-    for (const mil::Value* v : body.outputs()) outputs.push_back(lookup(v));
-    return outputs;
+    const KernelTable& kernels_;
+    const ExecutionOptions& options_;
+    std::unordered_map<const mil::Value*, at::Tensor> env_;
+};
+
+}  // namespace
+
+std::vector<at::Tensor> execute(const mil::Program& program, const std::map<std::string, at::Tensor>& inputs,
+                                const ExecutionOptions& options) {
+    const KernelTable& kernels = options.kernels ? *options.kernels : KernelTable::builtin();
+    auto fn = program.functions.find("main");
+    if (fn == program.functions.end()) throw ExecutionError("the program has no 'main' function");
+    const mil::Block& body = fn->second.body;
+
+    Runner runner(kernels, options);
+    std::set<std::string> used;
+    for (const auto& in : body.inputs()) {
+        auto it = inputs.find(in->name());
+        if (it == inputs.end()) {
+            std::string names;
+            for (const auto& i : body.inputs()) names += (names.empty() ? "" : ", ") + i->name();
+            throw std::invalid_argument("missing input '" + in->name() + "' (the program's inputs: " + names + ")");
+        }
+        runner.bind(in.get(), bindInput(*in, it->second));
+        used.insert(in->name());
+    }
+    for (const auto& [name, t] : inputs)
+        if (!used.count(name)) throw std::invalid_argument("the program has no input named '" + name + "'");
+    return runner.runBlock(body);
 }
 
 std::map<std::string, at::Tensor> executeByName(const mil::Program& program,
@@ -265,7 +345,8 @@ std::map<std::string, at::Tensor> executeByName(const mil::Program& program,
 std::vector<std::string> unsupportedOps(const mil::Program& program, const KernelTable& kernels) {
     std::set<std::string> missing;
     mil::walk(program.main().body, [&](const mil::Operation& op) {
-        if (op.type() != "const" && !kernels.find(op.type())) missing.insert(op.type());
+        if (op.type() != "const" && op.type() != "cond" && op.type() != "while_loop" && !kernels.find(op.type()))
+            missing.insert(op.type());
     });
     return {missing.begin(), missing.end()};
 }

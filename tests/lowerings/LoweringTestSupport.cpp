@@ -81,7 +81,7 @@ void checkLowering(const LoweringCase& c) {
     try {
         lowered = lower(scriptModule(withNewline(c.source)), modelInputs(c.inputs));
     } catch (const std::exception& e) {
-        FAIL_CHECK("lowering failed: ", conversionErrorText(e));
+        FAIL_CHECK((std::string("lowering failed: ") + conversionErrorText(e)));
         return;
     }
     const auto histogram = opHistogram(*lowered.program);

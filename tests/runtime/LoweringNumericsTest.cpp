@@ -85,10 +85,11 @@ const std::vector<LoweringCase> kElementwise = {
     return a ** 2, torch.pow(a, 0.5), torch.pow(a, 1.7), torch.sqrt(a), torch.rsqrt(a), torch.log(a), torch.exp(x), torch.reciprocal(a))",
             {{2, 5}}),
     numeric("comparisons, where, logic", R"(def forward(self, x, y):
-    return x > y, x == 0.5, torch.where(x > 0.5, x, y), torch.where(x > 0.5, x, 0.0), torch.logical_and(x > 0.0, y > 0.0))",
+    # Core ML outputs cannot be bool: comparisons are returned as floats.
+    return (x > y).float(), (x == 0.5).float(), torch.where(x > 0.5, x, y), torch.where(x > 0.5, x, 0.0), torch.logical_and(x > 0.0, y > 0.0).float())",
             {{2, 5}, {2, 5}}),
     numeric("int tensors", R"(def forward(self, x, y):
-    return x + y, x * 2, x <= 2, torch.maximum(x, y), x / (y + 1))", {intInput({2, 5}), intInput({2, 5})}),
+    return x + y, x * 2, (x <= 2).int(), torch.maximum(x, y), x / (y + 1))", {intInput({2, 5}), intInput({2, 5})}),
 };
 
 const std::vector<LoweringCase> kNormalization = {
@@ -135,9 +136,9 @@ const std::vector<LoweringCase> kShape = {
     numeric("squeeze, unsqueeze, expand, repeat", R"(def forward(self, x):
     return x.squeeze(1), x.unsqueeze(-1), x.expand(3, 1, 4, 5), x.repeat(1, 2, 1, 1))", {{3, 1, 4, 5}}),
     numeric("pad modes, pixel_shuffle", R"(def forward(self, x):
-    a = torch.nn.functional.pad(x, [1, 2, 0, 3])
-    b = torch.nn.functional.pad(x, [2, 1, 1, 2], mode='reflect')
-    c = torch.nn.functional.pad(x, [1, 1, 2, 2], mode='replicate')
+    a = torch.constant_pad_nd(x, [1, 2, 0, 3])
+    b = torch.reflection_pad2d(x, [2, 1, 1, 2])
+    c = torch.replication_pad2d(x, [1, 1, 2, 2])
     return a, b, c, torch.pixel_shuffle(x, 2))", {{1, 4, 4, 5}}),
 };
 

@@ -22,6 +22,7 @@ void tensorType(milspec::ValueType& out, milspec::DataType dtype, const std::vec
     auto* t = out.mutable_tensortype();
     t->set_datatype(dtype);
     t->set_rank(static_cast<int64_t>(sizes.size()));
+    t->clear_dimensions();
     for (int64_t s : sizes) t->add_dimensions()->mutable_constant()->set_size(static_cast<uint64_t>(s));
 }
 
@@ -223,6 +224,7 @@ TEST_CASE("reader errors name the file and the problem") {
         const fs::path pkg = dir.path() / "dtype.mlpackage";
         m.write(pkg);
         const std::string e = readError(pkg.string());
+        CAPTURE(e);
         CHECK(e.find("weight.bin") != std::string::npos);
         CHECK(e.find("blob dtype is fp32 but the program declares fp16") != std::string::npos);
     }
@@ -234,7 +236,9 @@ TEST_CASE("reader errors name the file and the problem") {
         tensorType(*w->mutable_outputs(0)->mutable_type(), milspec::FLOAT32, {3, 3});
         const fs::path pkg = dir.path() / "size.mlpackage";
         m.write(pkg);
-        CHECK(readError(pkg.string()).find("holds 24 bytes but the program declares fp32[3,3] (36 bytes)") != std::string::npos);
+        const std::string e = readError(pkg.string());
+        CAPTURE(e);
+        CHECK(e.find("holds 24 bytes but the program declares fp32[3,3] (36 bytes)") != std::string::npos);
     }
 
     SUBCASE("a NeuralNetwork model is recognised and refused") {

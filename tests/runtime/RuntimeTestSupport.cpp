@@ -182,10 +182,10 @@ void checkNumerics(const LoweringCase& c, const NumericalOptions& options) {
     } catch (const ConversionError& e) {
         std::string all;
         for (const auto& d : e.diagnostics()) all += d.str() + "\n";
-        FAIL_CHECK("conversion failed: ", all);
+        FAIL_CHECK((std::string("conversion failed: ") + all));
         return;
     } catch (const std::exception& e) {
-        FAIL_CHECK("numerical check failed: ", e.what());
+        FAIL_CHECK((std::string("numerical check failed: ") + e.what()));
         return;
     }
     CHECK_MESSAGE(r.pass, "outputs differ from LibTorch:\n", r.report);

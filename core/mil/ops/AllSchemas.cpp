@@ -18,6 +18,7 @@ void populateBuiltinSchemas(SchemaTable& table) {
     populateSortingSchemas(table);
     populateImageSchemas(table);
     populateAttentionSchemas(table);
+    populateControlFlowSchemas(table);
 }
 
 }  // namespace ts2coreml::mil

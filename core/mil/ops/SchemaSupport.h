@@ -28,6 +28,12 @@ void populateSortingSchemas(SchemaTable& table);
 void populateImageSchemas(SchemaTable& table);
 void populateAttentionSchemas(SchemaTable& table);
 void populateConstSchema(SchemaTable& table);
+void populateControlFlowSchemas(SchemaTable& table);
+
+/// The type covering both `a` and `b` (cond branches, loop iterations): dims that may differ
+/// become fresh symbols spanning both bounds. Throws ShapeError naming `what` when dtype or rank
+/// differ.
+TensorType joinTypes(const TensorType& a, const TensorType& b, const std::string& what);
 
 namespace schema {
 

@@ -3,7 +3,9 @@
 
 #include <ts2coreml/OpSchema.h>
 
+#include <functional>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +62,21 @@ public:
     Value* intScalar(int64_t v) { return constant(Literal(v)); }
     Value* ints(std::vector<int64_t> v) { return constant(Literal(std::move(v))); }
 
+    /// `cond`: runs `thenBranch` or `elseBranch` as `pred` (a bool scalar) is true or false. Each
+    /// callback emits its ops into its own nested block (through this builder) and returns the
+    /// block's results; both must return values of the same dtypes and ranks. Returns the op's
+    /// outputs, whose sizes are the branches' where they agree and symbolic where they differ.
+    using BranchFn = std::function<std::vector<Value*>()>;
+    std::vector<Value*> cond(Value* pred, const BranchFn& thenBranch, const BranchFn& elseBranch);
+
+    /// `while_loop` over `loopVars`: `condition` gets the current values and returns a bool
+    /// scalar; `body` gets them and returns the next ones. When the body changes a size (a tensor
+    /// that grows each iteration), that dim becomes symbolic and both callbacks run once more on
+    /// the relaxed types — so callbacks must only emit ops, never keep the values they are given.
+    /// Returns the loop variables' final values.
+    using LoopFn = std::function<std::vector<Value*>(const std::vector<Value*>& vars)>;
+    std::vector<Value*> whileLoop(const std::vector<Value*>& loopVars, const LoopFn& condition, const LoopFn& body);
+
     Target target() const { return target_; }
     Block& block() { return *block_; }
     /// Nested insertion (cond branches, loop bodies): ops go to `b` until the guard ends.
@@ -83,6 +100,13 @@ public:
     std::string freshName(const std::string& prefix = "var");
 
 private:
+    /// Ends a nested block: its results, each made an op result of the block itself (identity of
+    /// block inputs, outer values and constants), become the block's outputs.
+    void setBlockOutputs(Block& block, const std::vector<Value*>& results);
+    const OpSchema& schemaFor(const std::string& type) const;
+    /// Binds and checks `inputs`, infers the outputs (blocks already built) and appends `op`.
+    std::vector<Value*> complete(std::unique_ptr<Operation> op, const OpSchema& schema, const OperandList& inputs);
+
     Block* block_;
     Target target_;
     std::string location_;

@@ -8,6 +8,10 @@ using namespace ts2coreml::test;
 
 namespace {
 
+/// A bool tensor from 0/1 values (ATen cannot make one from a bool list directly).
+at::Tensor bools(std::vector<int> v) { return at::tensor(v, at::kInt).to(at::kBool); }
+
+
 at::Tensor binary(const std::string& op, const at::Tensor& x, const at::Tensor& y) {
     return runOp({x, y}, [&](mil::Builder& b, const std::vector<mil::Value*>& in) { return b.add(op, {{"x", in[0]}, {"y", in[1]}}); });
 }
@@ -42,12 +46,12 @@ TEST_CASE("binary arithmetic broadcasts, integer division floors, mod takes the 
 
 TEST_CASE("comparisons and logic give bools") {
     const at::Tensor a = at::tensor({1.0f, 2.0f, 3.0f}), c = at::tensor({2.0f});
-    CHECK(at::equal(binary("less", a, c), at::tensor({true, false, false})));
-    CHECK(at::equal(binary("greater_equal", a, c), at::tensor({false, true, true})));
-    CHECK(at::equal(binary("not_equal", a, c), at::tensor({true, false, true})));
-    const at::Tensor p = at::tensor({true, true, false}), q = at::tensor({true, false, false});
-    CHECK(at::equal(binary("logical_xor", p, q), at::tensor({false, true, false})));
-    CHECK(at::equal(unary("logical_not", p), at::tensor({false, false, true})));
+    CHECK(at::equal(binary("less", a, c), bools({1, 0, 0})));
+    CHECK(at::equal(binary("greater_equal", a, c), bools({0, 1, 1})));
+    CHECK(at::equal(binary("not_equal", a, c), bools({1, 0, 1})));
+    const at::Tensor p = bools({1, 1, 0}), q = bools({1, 0, 0});
+    CHECK(at::equal(binary("logical_xor", p, q), bools({0, 1, 0})));
+    CHECK(at::equal(unary("logical_not", p), bools({0, 0, 1})));
 }
 
 TEST_CASE("unary ops, epsilon ops, clip, threshold, cast, select") {
@@ -64,8 +68,8 @@ TEST_CASE("unary ops, epsilon ops, clip, threshold, cast, select") {
     CHECK(at::equal(unary("clip", at::tensor({-2.0f, 0.5f, 9.0f}), {{"alpha", -1.0}, {"beta", 1.0}}), at::tensor({-1.0f, 0.5f, 1.0f})));
     CHECK(at::equal(unary("threshold", at::tensor({-2.0f, 0.5f}), {{"alpha", 0.0}}), at::tensor({0.0f, 0.5f})));
     CHECK(at::equal(unary("cast", at::tensor({-1.7f, 2.9f}), {{"dtype", "int32"}}), at::tensor({-1, 2}, at::kInt)));
-    CHECK(at::equal(unary("cast", at::tensor({0.0f, 0.1f}), {{"dtype", "bool"}}), at::tensor({false, true})));
-    const at::Tensor cond = at::tensor({true, false}).reshape({2, 1});
+    CHECK(at::equal(unary("cast", at::tensor({0.0f, 0.1f}), {{"dtype", "bool"}}), bools({0, 1})));
+    const at::Tensor cond = bools({1, 0}).reshape({2, 1});
     const at::Tensor s = runOp({cond, at::ones({2, 3}), at::zeros({3})}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
         return b.add("select", {{"cond", in[0]}, {"a", in[1]}, {"b", in[2]}});
     });

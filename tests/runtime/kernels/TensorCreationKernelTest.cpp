@@ -19,7 +19,7 @@ TEST_CASE("fill, fill_like, range_1d, one_hot") {
         return b.add("range_1d", {{"start", 1.0}, {"end", 2.0}, {"step", 0.25}});
     });
     CHECK(at::equal(r, at::tensor({1.0f, 1.25f, 1.5f, 1.75f})));
-    const at::Tensor ri = runOp({at::tensor(7, at::kInt)}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
+    const at::Tensor ri = runOp({at::scalar_tensor(7, at::kInt)}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
         return b.add("range_1d", {{"start", 10}, {"end", in[0]}, {"step", -2}});
     });
     CHECK(at::equal(ri, at::tensor({10, 8}, at::kInt)));
