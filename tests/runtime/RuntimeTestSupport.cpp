@@ -125,6 +125,7 @@ NumericalResult convertAndCompare(const std::string& name, const std::string& so
     auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
     std::vector<at::Tensor> feed;
     for (const TestInput& in : inputs) feed.push_back(runtime::randomInput(TensorType::of(in.dtype, in.sizes), in.sizes, gen));
+    if (!options.feed.empty()) feed = options.feed;
 
     // LibTorch first, on a module of its own: lowering freezes its module in place.
     torch::jit::Module reference = scriptModule(source);

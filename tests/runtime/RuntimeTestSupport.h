@@ -76,6 +76,8 @@ struct NumericalOptions {
     const LoweringRegistry* registry = nullptr;  ///< null: the built-ins
     uint64_t seed = 0;
     std::optional<runtime::Tolerance> tolerance;  ///< default by precision
+    /// The inputs to feed, instead of seeded random ones of the case's sizes.
+    std::vector<at::Tensor> feed;
 };
 
 struct NumericalResult {
