@@ -148,7 +148,7 @@ int verifyCommand(const std::vector<std::string>& args) {
     loadTorchLibraries(torchLibraries, problems);
     checkPluginPaths(pluginPaths, problems);
     torch::jit::Module module;
-    if (!model.empty() && problems.empty()) {
+    if (!model.empty()) {
         try {
             hostRegistry(pluginPaths);  // declares the plugins' custom torch ops
             module = loadModule(model);
@@ -208,11 +208,17 @@ int verifyCommand(const std::vector<std::string>& args) {
     try {
         reference = runtime::runReference(module, referenceInputs);
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        what = what.substr(0, what.find('\n'));
-        std::cerr << "ts2coreml verify: error: " << model << ": LibTorch's forward failed on the inputs: " << what;
-        if (what.find("Could not run") != std::string::npos)
-            std::cerr << " (an op declared without its kernel: give its library with --torch-library FILE.so)";
+        const std::string what = e.what();
+        // "Could not run 'mylib::op' with arguments from the 'CPU' backend": declared, no kernel.
+        const size_t noKernel = what.find("Could not run '");
+        std::cerr << "ts2coreml verify: error: " << model << ": LibTorch's forward failed on the inputs: ";
+        if (noKernel != std::string::npos) {
+            const size_t start = noKernel + 15, end = what.find('\'', start);
+            std::cerr << "no kernel for '" << what.substr(start, end - start)
+                      << "' (an op a plugin declares): give its library with --torch-library FILE.so";
+        } else {
+            std::cerr << what.substr(0, what.find('\n'));
+        }
         std::cerr << "\n";
         return 2;
     }

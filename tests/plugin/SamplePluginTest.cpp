@@ -52,6 +52,10 @@ TEST_CASE("The sample plugin builds against the installed SDK and converts what 
         CommandRun with = runCommand(dir, bin, args + " --plugin-path " + build);
         REQUIRE_MESSAGE(with.exitCode == 0, with.err);
         CHECK(std::filesystem::exists(out + "/Manifest.json"));
+        // LibTorch's side of verify needs the op's kernel, which only the user's library has.
+        CommandRun verify = runCommand(dir, bin, "verify " + pluginModel("mylib_scaled_tanh") + " " + out + " --plugin-path " + build);
+        CHECK(verify.exitCode == 2);
+        CHECK(verify.err.find("no kernel for 'mylib::scaled_tanh'") != std::string::npos);
         CommandRun ops = runCommand(dir, bin, "ops --plugin-path " + build);
         CHECK(ops.out.find("mylib::scaled_tanh") != std::string::npos);
         CHECK(ops.out.find(build + "/libmy_ops.so") != std::string::npos);
