@@ -43,6 +43,18 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
     optimize(*lowered.program, options.precision);
     summary.lowerSeconds = secondsSince(t0);
 
+    // Core ML has custom layers only in NeuralNetwork models: refuse every one, with its place.
+    std::vector<Diagnostic> custom;
+    mil::walk(lowered.program->main().body, [&](const mil::Operation& op) {
+        if (op.type() != mil::kCustomLayerOp) return;
+        const std::string cls = op.customLayer() ? op.customLayer()->className : "?";
+        custom.push_back({op.location().empty() ? options.modelPath : op.location(),
+                          "op '" + (op.outputs().empty() ? cls : op.output()->name()) + "' is a custom layer (class '" +
+                              cls + "'); custom layers exist only in NeuralNetwork models: write a .mlmodel, not " +
+                              options.outputPath});
+    });
+    if (!custom.empty()) throw ConversionError(std::move(custom), 1);
+
     t0 = std::chrono::steady_clock::now();
     try {
         PackageStats stats = writeMLPackage(*lowered.program, options.model, options.outputPath);

@@ -22,7 +22,7 @@ int convertCommand(const std::vector<std::string>& args) {
         "usage: ts2coreml convert MODEL.pt -o OUT.mlpackage [options]\n\n"
         "Converts a TorchScript model (torch.jit.trace or torch.jit.script) to Core ML.\n\noptions");
     std::string model, output, precision = "fp16", target = "iOS15";
-    std::vector<std::string> inputs, outputs, metadata;
+    std::vector<std::string> inputs, outputs, metadata, pluginPaths;
     ConvertOptions options;
     opts.add_options()
         ("help,h", "show this help")
@@ -38,6 +38,7 @@ int convertCommand(const std::vector<std::string>& args) {
         ("description", po::value(&options.model.metadata.shortDescription), "short description")
         ("version", po::value(&options.model.metadata.version), "model version string")
         ("metadata", po::value(&metadata)->composing(), "KEY=VALUE user-defined metadata (repeatable)");
+    addPluginOptions(opts, pluginPaths);
     po::options_description hidden;
     hidden.add_options()("model", po::value(&model));
     po::options_description all;
@@ -59,6 +60,7 @@ int convertCommand(const std::vector<std::string>& args) {
     std::vector<std::string> problems;
     if (model.empty()) problems.push_back("missing MODEL.pt");
     if (output.empty()) problems.push_back("missing -o OUT.mlpackage");
+    checkPluginPaths(pluginPaths, problems);
     for (const auto& spec : inputs) {
         try {
             options.inputs.push_back(parseInputSpec(spec));
@@ -84,7 +86,7 @@ int convertCommand(const std::vector<std::string>& args) {
     options.outputPath = output;
     options.outputNames = outputs;
     try {
-        LoweringRegistry registry = LoweringRegistry::withBuiltins();
+        LoweringRegistry registry = hostRegistry(pluginPaths);
         ConversionSummary s = convertModel(options, registry);
         std::cout << "wrote " << output << ": " << s.operations << " ops, " << s.blobs << " weight blobs ("
                   << s.weightBytes / 1024 << " KiB); load " << s.loadSeconds << " s, lower " << s.lowerSeconds

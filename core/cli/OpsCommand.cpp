@@ -1,37 +1,55 @@
 #include "cli/Commands.h"
 #include "registry/LoweringRegistry.h"
 
+#include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
 #include <iomanip>
 #include <iostream>
 
+namespace po = boost::program_options;
+
 namespace ts2coreml::cli {
 
 int opsCommand(const std::vector<std::string>& args) {
-    bool json = false;
-    for (const auto& a : args) {
-        if (a == "--json") {
-            json = true;
-        } else if (a == "--help" || a == "-h") {
-            std::cout << "usage: ts2coreml ops [--json]\n\nLists every registered lowering: key, provider, minimum "
-                         "target, and what it overrode.\n";
-            return 0;
-        } else {
-            std::cerr << "ts2coreml ops: error: unknown argument '" << a << "'\n";
-            return 2;
-        }
+    po::options_description opts(
+        "usage: ts2coreml ops [--plugin-path DIR ...] [--json]\n\n"
+        "Lists every registered lowering: key, provider (built-in or plugin file), minimum target, and what\n"
+        "it overrode; then the custom torch ops plugins declare.\n\noptions");
+    std::vector<std::string> pluginPaths;
+    opts.add_options()("help,h", "show this help")("json", "print JSON for tools: {\"lowerings\": [...], \"torch_ops\": [...]}");
+    addPluginOptions(opts, pluginPaths);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(opts).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "ts2coreml ops: error: " << e.what() << "\n";
+        return 2;
     }
-    LoweringRegistry registry = LoweringRegistry::withBuiltins();
-    auto entries = registry.entries();
-    if (json) {
-        nlohmann::json out = nlohmann::json::array();
+    if (vm.count("help")) {
+        std::cout << opts << "\n";
+        return 0;
+    }
+    std::vector<std::string> problems;
+    checkPluginPaths(pluginPaths, problems);
+    if (!problems.empty()) {
+        for (const auto& p : problems) std::cerr << "ts2coreml ops: error: " << p << "\n";
+        return 2;
+    }
+    const LoweringRegistry registry = hostRegistry(pluginPaths);
+    const auto entries = registry.entries();
+    const auto& declared = registry.declaredTorchOps();
+    if (vm.count("json")) {
+        nlohmann::json lowerings = nlohmann::json::array(), torchOps = nlohmann::json::array();
         for (const auto* e : entries)
-            out.push_back({{"key", e->key},
-                           {"provider", e->provider},
-                           {"min_target", targetName(e->options.minTarget)},
-                           {"overrode", e->overrode.empty() ? nlohmann::json() : nlohmann::json(e->overrode)}});
-        std::cout << out.dump(2) << "\n";
+            lowerings.push_back({{"key", e->key},
+                                 {"provider", e->provider},
+                                 {"plugin", e->plugin.empty() ? nlohmann::json() : nlohmann::json(e->plugin)},
+                                 {"min_target", targetName(e->options.minTarget)},
+                                 {"overrode", e->overrode.empty() ? nlohmann::json() : nlohmann::json(e->overrode)}});
+        for (const auto& d : declared) torchOps.push_back({{"schema", d.schema}, {"provider", d.provider}});
+        std::cout << nlohmann::json{{"lowerings", lowerings}, {"torch_ops", torchOps}}.dump(2) << "\n";
         return 0;
     }
     for (const auto* e : entries) {
@@ -41,6 +59,8 @@ int opsCommand(const std::vector<std::string>& args) {
         std::cout << "\n";
     }
     std::cout << entries.size() << " lowerings\n";
+    for (const auto& d : declared) std::cout << "torch op " << d.schema << "  " << d.provider << "\n";
+    if (!declared.empty()) std::cout << declared.size() << " declared torch ops\n";
     return 0;
 }
 

@@ -1,6 +1,7 @@
 // `ts2coreml verify MODEL.pt OUT`: reads the written model back from its files, runs it with the
 // reference executor and compares every output with LibTorch's forward on the same inputs.
 #include "cli/Commands.h"
+#include "frontend/Frontend.h"
 #include "frontend/InputSpec.h"
 #include "runtime/Executor.h"
 #include "runtime/ModelReader.h"
@@ -73,7 +74,7 @@ int verifyCommand(const std::vector<std::string>& args) {
         "significand (2^-11 = 4.9e-4), and ~50 layers of such roundings add up to ~2.4e-2 of the output scale.\n"
         "Exit 0 when every output passes, 1 on a numerical mismatch, 2 on bad input.\n\noptions");
     std::string model, package, dump;
-    std::vector<std::string> inputSpecs, inputFiles;
+    std::vector<std::string> inputSpecs, inputFiles, pluginPaths, torchLibraries;
     double atol = -1, rtol = -1;
     uint64_t seed = 0;
     opts.add_options()
@@ -85,7 +86,10 @@ int verifyCommand(const std::vector<std::string>& args) {
         ("atol", po::value(&atol), "absolute tolerance (default 1e-4; 1e-3 for fp16 programs)")
         ("rtol", po::value(&rtol), "tolerance relative to each output's scale, max|torch| (default 1e-4; 3e-2 for fp16)")
         ("seed", po::value(&seed), "seed of the random inputs (default 0)")
-        ("dump", po::value(&dump), "DIR: write inputs and both sides' outputs as .npy (NAME.torch.npy, NAME.coreml.npy)");
+        ("dump", po::value(&dump), "DIR: write inputs and both sides' outputs as .npy (NAME.torch.npy, NAME.coreml.npy)")
+        ("torch-library", po::value(&torchLibraries)->composing(),
+         "FILE.so: a library implementing custom torch ops the model calls (loaded before the model; repeatable)");
+    addPluginOptions(opts, pluginPaths);
     po::options_description hidden;
     hidden.add_options()("model", po::value(&model))("package", po::value(&package));
     po::options_description all;
@@ -140,13 +144,17 @@ int verifyCommand(const std::vector<std::string>& args) {
             problems.push_back(e.what());
         }
     }
+    // Kernel libraries first: a plugin declaring the same op then finds it already defined.
+    loadTorchLibraries(torchLibraries, problems);
+    checkPluginPaths(pluginPaths, problems);
     torch::jit::Module module;
     if (!model.empty()) {
         try {
-            module = torch::jit::load(model);
+            hostRegistry(pluginPaths);  // declares the plugins' custom torch ops
+            module = loadModule(model);
             module.eval();
-        } catch (const c10::Error& e) {
-            problems.push_back(model + ": cannot load: " + e.what_without_backtrace());
+        } catch (const ConversionError& e) {
+            for (const auto& d : e.diagnostics()) problems.push_back(d.location + ": " + d.message);
         } catch (const std::exception& e) {
             problems.push_back(model + ": cannot load: " + e.what());
         }
@@ -200,7 +208,18 @@ int verifyCommand(const std::vector<std::string>& args) {
     try {
         reference = runtime::runReference(module, referenceInputs);
     } catch (const std::exception& e) {
-        std::cerr << "ts2coreml verify: error: " << model << ": LibTorch's forward failed on the inputs: " << e.what() << "\n";
+        const std::string what = e.what();
+        // "Could not run 'mylib::op' with arguments from the 'CPU' backend": declared, no kernel.
+        const size_t noKernel = what.find("Could not run '");
+        std::cerr << "ts2coreml verify: error: " << model << ": LibTorch's forward failed on the inputs: ";
+        if (noKernel != std::string::npos) {
+            const size_t start = noKernel + 15, end = what.find('\'', start);
+            std::cerr << "no kernel for '" << what.substr(start, end - start)
+                      << "' (an op a plugin declares): give its library with --torch-library FILE.so";
+        } else {
+            std::cerr << what.substr(0, what.find('\n'));
+        }
+        std::cerr << "\n";
         return 2;
     }
     const double torchSeconds = torchTimer.seconds();

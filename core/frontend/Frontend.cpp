@@ -23,15 +23,37 @@ ConversionError::ConversionError(std::vector<Diagnostic> diags, int exitCode)
       diagnostics_(std::move(diags)),
       exitCode_(exitCode) {}
 
+namespace {
+
+/// The diagnostic of a failed torch::jit::load: torch's message, first non-blank line, except that an
+/// op torch does not know ("Unknown builtin op: mylib::fancy.") is named, with what to do about it.
+ConversionError loadFailure(const std::string& path, const std::string& what) {
+    const std::string marker = "Unknown builtin op: ";
+    if (auto at = what.find(marker); at != std::string::npos) {
+        std::string op = what.substr(at + marker.size());
+        op = op.substr(0, op.find_first_of(" \n"));
+        if (!op.empty() && op.back() == '.') op.pop_back();
+        return ConversionError({{path, "cannot load TorchScript model: it calls '" + op +
+                                           "', an op torch does not know; give --plugin-path to the plugin that "
+                                           "declares it (or load its kernel library)"}},
+                               2);
+    }
+    const size_t first = what.find_first_not_of(" \n");
+    return ConversionError(
+        {{path, "cannot load TorchScript model: " + firstLine(first == std::string::npos ? what : what.substr(first))}}, 2);
+}
+
+}  // namespace
+
 torch::jit::Module loadModule(const std::string& path) {
     if (!std::filesystem::is_regular_file(path))
         throw ConversionError({{path, "cannot open model: no such file"}}, 2);
     try {
         return torch::jit::load(path);
     } catch (const c10::Error& e) {
-        throw ConversionError({{path, "cannot load TorchScript model: " + firstLine(e.what_without_backtrace())}}, 2);
+        throw loadFailure(path, e.what_without_backtrace());
     } catch (const std::exception& e) {
-        throw ConversionError({{path, "cannot load TorchScript model: " + firstLine(e.what())}}, 2);
+        throw loadFailure(path, e.what());
     }
 }
 

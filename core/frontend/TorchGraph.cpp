@@ -555,16 +555,22 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
         if (!entry) throw LoweringError("no lowering for '" + kind + "'");
         NodeContext ctx(*this, kind, schema->overload_name(), location, std::move(args), node->outputs().size());
         std::vector<Arg> results;
+        // A plugin's failures name the plugin: the user's fix is there, not in their model.
+        const std::string from = entry->plugin.empty() ? std::string()
+                                                       : "plugin '" + entry->plugin + "' (" + entry->provider + "): ";
         try {
             results = ctx.run(*entry);
-        } catch (const LoweringError&) {
-            throw;
-        } catch (const mil::SchemaError&) {
-            throw;
+        } catch (const LoweringError& e) {
+            if (from.empty()) throw;
+            throw LoweringError(from + e.what());
+        } catch (const mil::SchemaError& e) {
+            if (from.empty()) throw;
+            throw LoweringError(from + e.what());
         } catch (const std::exception& e) {
-            throw LoweringError(std::string("lowering (") + entry->provider + ") threw: " + e.what());
+            throw LoweringError((from.empty() ? "lowering (" + entry->provider + ") " : from) + "threw: " + e.what());
         } catch (...) {
-            throw LoweringError("lowering (" + entry->provider + ") threw a non-standard exception");
+            throw LoweringError((from.empty() ? "lowering (" + entry->provider + ") " : from) +
+                                "threw a non-standard exception");
         }
         for (size_t i = 0; i < results.size(); ++i) {
             if (results[i].isTensor()) nameValue(results[i].value(), node->output(i)->debugName());

@@ -2,6 +2,8 @@
 
 #include "mil/ops/SchemaSupport.h"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <sstream>
@@ -206,6 +208,31 @@ std::vector<Value*> Builder::whileLoop(const std::vector<Value*>& loopVars, cons
             return complete(std::move(op), schema, inputs);
         }
     }
+std::vector<Value*> Builder::customLayer(std::shared_ptr<const CustomLayer> layer, const std::vector<Value*>& inputs,
+                                         const std::vector<TensorType>& outputTypes) {
+    if (!layer) throw SchemaError("custom layer: no description given");
+    const std::string& cls = layer->className;
+    const bool identifier = !cls.empty() && !std::isdigit(static_cast<unsigned char>(cls[0])) &&
+                            std::all_of(cls.begin(), cls.end(), [](char c) {
+                                return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                            });
+    if (!identifier) throw SchemaError("custom layer: class name '" + cls + "' is not an identifier");
+    const std::string where = "custom layer '" + cls + "': ";
+    if (inputs.empty()) throw SchemaError(where + "needs at least one input");
+    if (outputTypes.empty()) throw SchemaError(where + "needs at least one output type");
+    for (const Value* v : inputs)
+        if (!v) throw SchemaError(where + "an input is null");
+    for (size_t i = 0; i < layer->weights.size(); ++i)
+        if (!layer->weights[i] || (layer->weights[i]->nbytes && !layer->weights[i]->data))
+            throw SchemaError(where + "weight " + std::to_string(i) + " holds no data");
+    auto op = std::make_unique<Operation>(kCustomLayerOp, block_);
+    op->setLocation(location_);
+    op->mutableInputs().emplace_back("inputs", inputs);
+    op->setCustomLayer(std::move(layer));
+    std::vector<Value*> outs;
+    for (const TensorType& t : outputTypes) outs.push_back(op->addOutput(freshName(cls), t));
+    block_->operations().push_back(std::move(op));
+    return outs;
 }
 
 Value* Builder::add(const std::string& type, const OperandList& inputs) {

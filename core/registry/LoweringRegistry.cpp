@@ -1,9 +1,32 @@
 #include "registry/LoweringRegistry.h"
 
+#include "plugin/TorchOps.h"
+
 #include <algorithm>
 #include <stdexcept>
 
 namespace ts2coreml {
+
+LoweringRegistry LoweringRegistry::staging() {
+    LoweringRegistry r;
+    r.staging_ = true;
+    return r;
+}
+
+void LoweringRegistry::setProvider(std::string provider, std::string plugin, std::shared_ptr<const void> library) {
+    provider_ = std::move(provider);
+    plugin_ = std::move(plugin);
+    library_ = std::move(library);
+}
+
+namespace {
+
+std::string alreadyRegistered(const std::string& key, const LoweringEntry& existing) {
+    return "'" + key + "' (" + targetName(existing.options.minTarget) + ") is already registered by " +
+           existing.provider + " (set LoweringOptions::replaces to override it)";
+}
+
+}  // namespace
 
 void LoweringRegistry::add(const std::string& key, LoweringFn fn, LoweringOptions options) {
     if (key.find("::") == std::string::npos)
@@ -12,11 +35,9 @@ void LoweringRegistry::add(const std::string& key, LoweringFn fn, LoweringOption
     auto& list = entries_[key];
     auto same = std::find_if(list.begin(), list.end(),
                              [&](const LoweringEntry& e) { return e.options.minTarget == options.minTarget; });
-    LoweringEntry entry{key, std::move(fn), options, provider_, {}};
+    LoweringEntry entry{key, library_, std::move(fn), options, provider_, {}, plugin_};
     if (same != list.end()) {
-        if (!options.replaces)
-            throw std::invalid_argument("'" + key + "' is already registered by " + same->provider +
-                                        " (set override to replace it)");
+        if (!options.replaces) throw std::invalid_argument(alreadyRegistered(key, *same));
         entry.overrode = same->provider;
         *same = std::move(entry);
         return;
@@ -24,7 +45,53 @@ void LoweringRegistry::add(const std::string& key, LoweringFn fn, LoweringOption
     list.push_back(std::move(entry));
 }
 
-void LoweringRegistry::declareTorchOp(const std::string& schema) { declared_.push_back(schema); }
+void LoweringRegistry::declareTorchOp(const std::string& schema) {
+    if (staging_) {
+        if (std::string error = checkTorchOpSchema(schema); !error.empty()) throw std::invalid_argument(error);
+    } else {
+        declareTorchOpSchema(schema);
+    }
+    declared_.push_back({schema, provider_});
+}
+
+std::string LoweringRegistry::mergeConflict(const LoweringRegistry& staged) const {
+    for (const auto& [key, list] : staged.entries_) {
+        auto here = entries_.find(key);
+        if (here == entries_.end()) continue;
+        for (const LoweringEntry& e : list) {
+            if (e.options.replaces) continue;
+            for (const LoweringEntry& existing : here->second)
+                if (existing.options.minTarget == e.options.minTarget) return alreadyRegistered(key, existing);
+        }
+    }
+    for (const TorchOpDeclaration& d : staged.declared_)
+        if (std::string error = checkTorchOpSchema(d.schema); !error.empty()) return error;
+    return {};
+}
+
+void LoweringRegistry::merge(LoweringRegistry&& staged) {
+    if (std::string conflict = mergeConflict(staged); !conflict.empty()) throw std::invalid_argument(conflict);
+    for (const TorchOpDeclaration& d : staged.declared_) {
+        if (!staging_) declareTorchOpSchema(d.schema);
+        declared_.push_back(d);
+    }
+    for (auto& [key, list] : staged.entries_) {
+        for (LoweringEntry& e : list) {
+            auto& here = entries_[key];
+            auto same = std::find_if(here.begin(), here.end(), [&](const LoweringEntry& x) {
+                return x.options.minTarget == e.options.minTarget;
+            });
+            if (same == here.end()) {
+                here.push_back(std::move(e));
+            } else {
+                e.overrode = same->provider;
+                *same = std::move(e);
+            }
+        }
+    }
+    staged.entries_.clear();
+    staged.declared_.clear();
+}
 
 const LoweringEntry* LoweringRegistry::find(const std::string& name, const std::string& overload, Target target) const {
     auto pick = [&](const std::string& key) -> const LoweringEntry* {
@@ -55,13 +122,6 @@ std::vector<const LoweringEntry*> LoweringRegistry::entries() const {
     for (const auto& [key, list] : entries_)
         for (const auto& e : list) out.push_back(&e);
     return out;
-}
-
-LoweringRegistry LoweringRegistry::withBuiltins() {
-    LoweringRegistry r;
-    r.setProvider("built-in");
-    registerBuiltinLowerings(r);
-    return r;
 }
 
 }  // namespace ts2coreml

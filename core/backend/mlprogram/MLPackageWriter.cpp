@@ -215,6 +215,13 @@ PackageStats writeMLPackage(const mil::Program& program, const ModelOptions& opt
     if (options.target < Target::iOS15)
         throw std::invalid_argument(std::string("an ML Program needs iOS15 or later (target is ") +
                                     targetName(options.target) + "); write a .mlmodel for older targets");
+    mil::walk(program.main().body, [&](const mil::Operation& op) {
+        if (op.type() == mil::kCustomLayerOp)
+            throw std::invalid_argument("op '" + (op.outputs().empty() ? op.type() : op.output()->name()) +
+                                        "' is a custom layer (class '" +
+                                        (op.customLayer() ? op.customLayer()->className : "?") +
+                                        "'); an ML Program cannot hold custom layers: write a .mlmodel");
+    });
     StagedOutput staged(path);
     const fs::path data = staged.path() / "Data" / "com.apple.CoreML";
     fs::create_directories(data / "weights");

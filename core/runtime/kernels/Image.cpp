@@ -173,9 +173,63 @@ at::Tensor cropResize(const KernelContext& k) {
     return at::stack(crops);
 }
 
+// non_maximum_suppression, per batch: boxes (center x, center y, width, height) whose best class
+// score is at least score_threshold, in decreasing score order (ties: lower index first), each kept
+// unless its IoU with a kept box (of the same best class, with per_class_suppression) exceeds
+// iou_threshold, until max_boxes are kept. Outputs are padded: boxes and scores with 0, indices with -1.
+std::vector<at::Tensor> nonMaximumSuppression(const KernelContext& k) {
+    const at::Tensor boxes = k.input("boxes").to(at::kDouble), scores = k.input("scores").to(at::kDouble);
+    const double iouThreshold = k.getDouble("iou_threshold"), scoreThreshold = k.getDouble("score_threshold");
+    const int64_t maxBoxes = k.getInt("max_boxes");
+    const bool perClass = k.getBool("per_class_suppression");
+    const int64_t n = boxes.size(0), count = boxes.size(1), classes = scores.size(2);
+    at::Tensor outBoxes = at::zeros({n, maxBoxes, 4}, at::kDouble), outScores = at::zeros({n, maxBoxes, classes}, at::kDouble);
+    at::Tensor outIndices = at::full({n, maxBoxes}, -1, at::kInt), outCounts = at::zeros({n}, at::kInt);
+    for (int64_t b = 0; b < n; ++b) {
+        const auto [bestScore, bestClass] = scores[b].max(1);
+        const at::Tensor batchBoxes = boxes[b].contiguous();
+        const at::Tensor best = bestScore.contiguous(), cls64 = bestClass.contiguous();
+        const double* bp = batchBoxes.data_ptr<double>();
+        const double* sc = best.data_ptr<double>();
+        const int64_t* cls = cls64.data_ptr<int64_t>();
+        auto bx = [&](int64_t i, int64_t c) { return bp[i * 4 + c]; };
+        std::vector<int64_t> order;
+        for (int64_t i = 0; i < count; ++i)
+            if (sc[i] >= scoreThreshold) order.push_back(i);
+        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t c) { return sc[a] > sc[c]; });
+        auto iou = [&](int64_t a, int64_t c) {
+            // Overlap of two center-size intervals along coordinate k (0: x, 1: y).
+            auto overlap = [&](int k) {
+                const double lo = std::max(bx(a, k) - bx(a, k + 2) / 2, bx(c, k) - bx(c, k + 2) / 2);
+                const double hi = std::min(bx(a, k) + bx(a, k + 2) / 2, bx(c, k) + bx(c, k + 2) / 2);
+                return std::max(0.0, hi - lo);
+            };
+            const double inter = overlap(0) * overlap(1), uni = bx(a, 2) * bx(a, 3) + bx(c, 2) * bx(c, 3) - inter;
+            return uni > 0 ? inter / uni : 0.0;
+        };
+        std::vector<int64_t> kept;
+        for (int64_t i : order) {
+            if (static_cast<int64_t>(kept.size()) == maxBoxes) break;
+            const bool suppressed = std::any_of(kept.begin(), kept.end(), [&](int64_t j) {
+                return (!perClass || cls[i] == cls[j]) && iou(i, j) > iouThreshold;
+            });
+            if (!suppressed) kept.push_back(i);
+        }
+        for (size_t s = 0; s < kept.size(); ++s) {
+            const auto slot = static_cast<int64_t>(s);
+            outBoxes[b][slot] = boxes[b][kept[s]];
+            outScores[b][slot] = scores[b][kept[s]];
+            outIndices[b][slot] = static_cast<int32_t>(kept[s]);
+        }
+        outCounts[b] = static_cast<int32_t>(kept.size());
+    }
+    return {outBoxes.to(at::kFloat), outScores.to(at::kFloat), outIndices, outCounts};
+}
+
 }  // namespace
 
 void populateImageKernels(KernelTable& t) {
+    t.addMulti("non_maximum_suppression", nonMaximumSuppression);
     t.add("upsample_nearest_neighbor", upsampleNearest);
     t.add("resize_nearest_neighbor", resizeNearest);
     t.add("upsample_bilinear", upsampleBilinear);

@@ -55,6 +55,12 @@ public:
     /// Adds a single-output op and returns its output.
     Value* add(const std::string& type, const OperandList& inputs);
 
+    /// A custom layer (NeuralNetwork `.mlmodel` only; see mil::CustomLayer) taking `inputs` and
+    /// producing values of `outputTypes`. Checks the class name (a C identifier), that inputs and
+    /// outputs are given, and that the weights hold data; throws SchemaError naming the class.
+    std::vector<Value*> customLayer(std::shared_ptr<const CustomLayer> layer, const std::vector<Value*>& inputs,
+                                    const std::vector<TensorType>& outputTypes);
+
     /// A `const` op holding `data`; `declared` overrides the value's dtype (e.g. fp16 storage).
     Value* constant(std::shared_ptr<const ConstData> data);
     Value* constant(const Literal& literal);

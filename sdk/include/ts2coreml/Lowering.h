@@ -1,5 +1,25 @@
 // Public SDK: what a lowering sees (its node's arguments, by schema name) and what it does
-// (emit MIL through the builder, bind the node's outputs).
+// (emit MIL through the builder, bind the node's outputs), and the Registry lowerings are added to.
+//
+// A lowering is a free function of a dozen lines:
+//
+//     // softsign(x) = x / (1 + |x|)
+//     void lowerSoftsign(ts2coreml::LoweringContext& ctx) {
+//         auto& b = ctx.builder();
+//         mil::Value* x = ctx.tensor("self");                       // argument by schema name
+//         mil::Value* den = b.add("add", {{"x", b.add("abs", {{"x", x}})}, {"y", 1.0f}});
+//         ctx.bind(0, b.add("real_div", {{"x", x}, {"y", den}}));    // output 0 of the node
+//     }
+//
+//     registry.add("aten::softsign", lowerSoftsign);                 // any overload
+//     registry.add("aten::add.Scalar", lowerAddScalar);              // one overload
+//     registry.add("aten::gelu", lowerGeluTanh, {ts2coreml::Target::iOS17});        // iOS17 and later
+//     registry.add("aten::relu", myRelu, {ts2coreml::Target::iOS13, /*replaces=*/true}); // override
+//
+// Errors: `ctx.fail("why")` (or throwing LoweringError) reports "FILE:LINE:COL: error: while
+// lowering 'OP': why" at the node's TorchScript source line; the host adds the plugin's name.
+// Anything else a lowering throws is caught and reported the same way; conversion then fails with
+// exit code 1 and writes nothing.
 #pragma once
 
 #include <ts2coreml/Builder.h>
@@ -55,7 +75,7 @@ private:
 };
 
 /// Error raised by a lowering; the host adds the node's source location and provider.
-class LoweringError : public std::runtime_error {
+class TS2COREML_API LoweringError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
@@ -70,7 +90,10 @@ public:
     virtual const std::string& overload() const = 0;
     /// "model.py:12:8 (Net/layer1/conv)" or the module scope when the node has no source line.
     virtual std::string location() const = 0;
+    /// The deployment target of this conversion (the registry already picked the lowering by it).
     virtual Target target() const = 0;
+    /// The schema-checked builder: `builder().add("relu", {{"x", v}})` emits one MIL op (see
+    /// Builder.h); `builder().customLayer(...)` emits a custom-layer stub (NeuralNetwork only).
     virtual mil::Builder& builder() = 0;
 
     /// Argument by schema name ("self", "dim", "alpha"); fails naming the known arguments.
@@ -99,6 +122,7 @@ public:
     std::vector<mil::Value*> tensors(const std::string& name);  ///< a list of tensors
     void bind(size_t index, mil::Value* v) { bind(index, Arg::tensor(v)); }
 
+    /// Throws LoweringError(message); the host prefixes the node's source location.
     [[noreturn]] void fail(const std::string& message) const;
 };
 
@@ -111,14 +135,26 @@ struct LoweringOptions {
 };
 
 /// Where lowerings are registered. Built-ins, YAML composites and plugins all go through this.
+///
+/// A plugin's register function runs against a staging registry: if it throws, or one of its keys
+/// is already registered (by the built-ins or an earlier plugin) without `replaces`, the plugin is
+/// rejected as a whole and nothing it added stays.
 class Registry {
 public:
     virtual ~Registry() = default;
-    /// Registers `fn` for `key` ("aten::glu" or "aten::add.Scalar"). A second registration of the
-    /// same key and minimum target is an error unless `options.replaces` is set.
+    /// Registers `fn` for `key`: "ns::op" ("aten::glu") covers every overload; "ns::op.overload"
+    /// ("aten::add.Scalar") one overload and wins over the plain key. In-place keys ("aten::relu_")
+    /// reach the functional lowering once mutation is removed. `options.minTarget`: the registry picks,
+    /// per conversion, the entry with the highest minimum target the conversion's target allows.
+    /// A second registration of the same key and minimum target is an error unless
+    /// `options.replaces` is set; `ts2coreml ops` then shows what it overrode.
+    /// Throws std::invalid_argument for an unqualified key or an empty function.
     virtual void add(const std::string& key, LoweringFn fn, LoweringOptions options = {}) = 0;
     /// Declares the schema of a custom torch op ("mylib::fancy(Tensor x, float alpha=1.) -> Tensor")
-    /// so that models calling it load without the op's kernel library.
+    /// so that models calling it load without the op's kernel library (the host registers the
+    /// schema with LibTorch, with no kernel, before it loads the model). Declaring an op torch
+    /// already knows with the same schema is a no-op; a different schema, or a syntax error, throws
+    /// std::invalid_argument.
     virtual void declareTorchOp(const std::string& schema) = 0;
 };
 

@@ -45,6 +45,32 @@ struct ConstData {
     static std::shared_ptr<ConstData> fromBytes(DType dtype, std::vector<int64_t> sizes, std::vector<uint8_t> bytes);
 };
 
+/// Type of the operations that stand for a custom layer (see CustomLayer).
+inline constexpr const char* kCustomLayerOp = "custom_layer";
+
+/// A custom layer: an op Core ML does not have, which the app implements in Swift/Objective-C
+/// (`MLCustomLayer`). Only NeuralNetwork models (`.mlmodel`) can hold one; it serializes to
+/// Core ML's `CustomLayerParams`:
+///
+///   className    -> CustomLayerParams.className (the app's class implementing MLCustomLayer)
+///   description  -> CustomLayerParams.description
+///   parameters   -> CustomLayerParams.parameters (map name -> CustomLayerParamValue; the variant's
+///                   alternative picks doubleValue, stringValue, intValue (int32), longValue (int64)
+///                   or boolValue)
+///   weights      -> CustomLayerParams.weights, in order (one WeightParams per ConstData)
+///
+/// In the MIL IR a custom layer is an Operation of type `custom_layer` (kCustomLayerOp) with this
+/// description attached (Operation::customLayer()); its inputs are the values bound to its one
+/// variadic input `inputs`, in order, and its outputs carry the types the lowering declared. It has
+/// no op schema: Builder::customLayer checks it instead. The ML Program writer refuses it.
+struct CustomLayer {
+    using Parameter = std::variant<double, std::string, int32_t, int64_t, bool>;
+    std::string className;
+    std::string description;
+    std::map<std::string, Parameter> parameters;
+    std::vector<std::shared_ptr<const ConstData>> weights;
+};
+
 /// A typed SSA value.
 class Value {
 public:
@@ -88,6 +114,10 @@ public:
     const std::shared_ptr<const ConstData>& constData() const { return const_; }
     void setConstData(std::shared_ptr<const ConstData> c) { const_ = std::move(c); }
 
+    /// The custom layer this op stands for, when its type is kCustomLayerOp; else null.
+    const std::shared_ptr<const CustomLayer>& customLayer() const { return custom_; }
+    void setCustomLayer(std::shared_ptr<const CustomLayer> c) { custom_ = std::move(c); }
+
     /// Where this op came from: "model.py:12:8 (ResNet/layer1.0/conv1)", for diagnostics.
     const std::string& location() const { return location_; }
     void setLocation(std::string loc) { location_ = std::move(loc); }
@@ -99,6 +129,7 @@ private:
     std::vector<std::unique_ptr<Value>> outputs_;
     std::vector<std::unique_ptr<Block>> blocks_;
     std::shared_ptr<const ConstData> const_;
+    std::shared_ptr<const CustomLayer> custom_;
     std::string location_;
 };
 

@@ -42,7 +42,7 @@ struct OpSchema {
 };
 
 /// Error raised when an op does not match its schema.
-class SchemaError : public std::runtime_error {
+class TS2COREML_API SchemaError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };

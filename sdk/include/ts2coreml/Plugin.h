@@ -1,11 +1,20 @@
 // Public SDK: the plugin entry point.
 //
 // A plugin is a shared library exporting one `extern "C"` symbol, `ts2coreml_plugin_entry`, that
-// returns a PluginInfo. Write it with one line:
+// returns a ts2coreml_plugin_info. Write it with one line:
 //
 //     TS2COREML_PLUGIN("my_ops", "1.0", [](ts2coreml::Registry& r) { r.add("mylib::op", lowerOp); })
 //
-// The host refuses a plugin whose API version or ABI tag differs from its own, naming the file.
+// Build it with `ts2coreml_add_plugin(NAME sources...)` (find_package(ts2coreml)): C++17, hidden
+// visibility (only the entry point is exported), and NO link against libts2coreml.so — the SDK's
+// out-of-line functions (Builder, LoweringContext helpers, ConstData) are resolved from the host
+// process when it loads the plugin, so a plugin always runs against the host that loads it.
+//
+// The host (core/plugin) refuses, with a one-line reason naming the file, and keeps loading the
+// others: a file that is not a shared library or cannot be loaded, a missing entry point, an API
+// version or ABI tag different from its own, a register function that throws, and a key already
+// registered without `replaces`. The same register function can be linked statically: the
+// built-in lowerings register through exactly this struct.
 #pragma once
 
 #include <ts2coreml/Lowering.h>
@@ -29,13 +38,19 @@
 #define TS2COREML_ABI_TAG TS2COREML_COMPILER "-cxx11abi" TS2COREML_STR(_GLIBCXX_USE_CXX11_ABI)
 
 extern "C" {
+/// What a plugin's entry point returns. Plain data: its layout is part of API version 1.
 struct ts2coreml_plugin_info {
     uint32_t apiVersion;  ///< TS2COREML_PLUGIN_API_VERSION at build time
     const char* abiTag;   ///< TS2COREML_ABI_TAG at build time
-    const char* name;
-    const char* version;
+    const char* name;     ///< shown in diagnostics: "plugin 'torchvision' (/path/libts2coreml_torchvision.so)"
+    const char* version;  ///< free-form ("1.0")
+    /// Adds the plugin's lowerings and declares its custom torch ops. May throw: the plugin is then
+    /// rejected with the exception's message and nothing it registered stays.
     void (*registerLowerings)(ts2coreml::Registry& registry);
 };
+
+/// The signature of the entry point.
+typedef const struct ts2coreml_plugin_info* (*ts2coreml_plugin_entry_fn)(void);
 }
 
 #define TS2COREML_PLUGIN_ENTRY_SYMBOL "ts2coreml_plugin_entry"

@@ -6,6 +6,11 @@
 #include <string>
 #include <vector>
 
+/// Marks an SDK class whose type identity must be shared between the host and plugins (exceptions
+/// a plugin throws and the host catches by type). Plugins build with -fvisibility=hidden; without
+/// this their copy of the type info would be private and the host's `catch` would not match.
+#define TS2COREML_API __attribute__((visibility("default")))
+
 namespace ts2coreml {
 
 /// Element type of a MIL value. Scalars are rank-0 tensors.

@@ -83,3 +83,24 @@ TEST_CASE("crop and crop_resize") {
     CHECK(r[0][0][0][2][2].item<float>() == doctest::Approx(6 * 3 + 4));
     CHECK(r[0][0][0][1][1].item<float>() == doctest::Approx(6 * 2 + 3));
 }
+
+TEST_CASE("non_maximum_suppression keeps boxes greedily by score and pads to max_boxes") {
+    // Center-size boxes: 0 and 1 overlap with IoU 0.6 (10x10 shifted by 2.5), 2 is apart.
+    const at::Tensor boxes = at::tensor({5.0f, 5.0f, 10.0f, 10.0f, 7.5f, 5.0f, 10.0f, 10.0f, 50.0f, 50.0f, 4.0f, 4.0f})
+                                 .reshape({1, 3, 4});
+    const at::Tensor scores = at::tensor({0.5f, 0.9f, 0.7f}).reshape({1, 3, 1});
+    auto run = [&](double iou, int64_t maxBoxes) {
+        return runProgram({boxes, scores}, [&](mil::Builder& b, const std::vector<mil::Value*>& in) {
+            return b.addOp("non_maximum_suppression", {{"boxes", in[0]}, {"scores", in[1]}, {"iou_threshold", iou},
+                                                       {"score_threshold", 0.0}, {"max_boxes", maxBoxes}});
+        });
+    };
+    auto suppressing = run(0.5, 4);
+    CHECK(at::equal(suppressing[2], at::tensor({1, 2, -1, -1}, at::kInt).reshape({1, 4})));
+    CHECK(suppressing[3].item<int>() == 2);
+    CHECK(close(suppressing[1].reshape({-1}), values({0.9f, 0.7f, 0.f, 0.f})));
+    CHECK(close(suppressing[0][0][0], boxes[0][1]));
+    auto keepingAll = run(0.7, 2);  // IoU 0.6 is not above 0.7; max_boxes cuts at 2
+    CHECK(at::equal(keepingAll[2], at::tensor({1, 2}, at::kInt).reshape({1, 2})));
+    CHECK(keepingAll[3].item<int>() == 2);
+}

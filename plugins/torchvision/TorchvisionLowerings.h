@@ -1,0 +1,13 @@
+// Lowerings of torchvision's detection ops (torchvision/csrc/ops), one file per op.
+#pragma once
+
+#include <ts2coreml/Lowering.h>
+
+namespace ts2coreml::torchvision {
+
+/// torchvision::nms -> MIL non_maximum_suppression (Nms.cpp).
+void populateNmsLowerings(Registry& registry);
+/// torchvision::roi_align -> MIL crop_resize + avg_pool (RoiAlign.cpp).
+void populateRoiAlignLowerings(Registry& registry);
+
+}  // namespace ts2coreml::torchvision
