@@ -2,6 +2,7 @@
 // verify fails — exit 1, naming the output — when the written weights are altered, and exits 2
 // naming the problem on bad input.
 #include "TestSupport.h"
+#include "e2e/CliTestSupport.h"
 #include "runtime/Npy.h"
 
 #include <doctest/doctest.h>
@@ -21,61 +22,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-class TempDir {
-public:
-    explicit TempDir(const std::string& tag)
-        : path_(fs::temp_directory_path() / ("ts2coreml_verify_" + tag + "_" + std::to_string(::getpid()))) {
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    const fs::path& path() const { return path_; }
-    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
-
-/// Runs the ts2coreml binary with `args` (shell words, already quoted where needed).
-Run ts2coreml(const TempDir& dir, const std::string& args) {
-    const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-    const std::string cmd = std::string(TS2COREML_BIN) + " " + args + " >" + out + " 2>" + err;
-    const int status = std::system(cmd.c_str());
-    Run r;
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-}
-
-std::string model(const std::string& name) { return ts2coreml::test::modelsDir() + "/" + name + ".pt"; }
-
-std::string inputFlag(const std::string& name) {
-    std::string spec = slurp(ts2coreml::test::modelsDir() + "/" + name + ".input");
-    while (!spec.empty() && (spec.back() == '\n' || spec.back() == ' ')) spec.pop_back();
-    return "--input " + spec;
-}
+using namespace ts2coreml::test;
+using TempDir = CliTempDir;
 
 void convertAndVerify(const std::string& name) {
     TempDir dir(name);
     for (const char* precision : {"fp32", "fp16"}) {
         CAPTURE(precision);
         const std::string package = dir / (name + "_" + precision + ".mlpackage");
-        Run c = ts2coreml(dir, "convert " + model(name) + " -o " + package + " " + inputFlag(name) + " --precision " + precision);
+        Run c = runTs2coreml(dir, "convert " + model(name) + " -o " + package + " " + inputFlag(name) + " --precision " + precision);
         REQUIRE_MESSAGE(c.exitCode == 0, c.err);
-        Run v = ts2coreml(dir, "verify " + model(name) + " " + package);
+        Run v = runTs2coreml(dir, "verify " + model(name) + " " + package);
         CAPTURE(v.out);
         CAPTURE(v.err);
         CHECK(v.exitCode == 0);
@@ -118,8 +75,8 @@ TEST_CASE("verify passes deeplabv3_resnet50 in fp32 and fp16") { convertAndVerif
 TEST_CASE("verify fails with exit 1 naming the output when weight.bin was altered") {
     TempDir dir("altered");
     const std::string package = dir / "r18.mlpackage";
-    REQUIRE(ts2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") + " --precision fp32").exitCode == 0);
-    REQUIRE(ts2coreml(dir, "verify " + model("resnet18") + " " + package).exitCode == 0);
+    REQUIRE(runTs2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") + " --precision fp32").exitCode == 0);
+    REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package).exitCode == 0);
 
     // Add 0.5 to every 16th float of the largest weight: the file stays well-formed, only the numbers change.
     const std::string weights = package + "/Data/com.apple.CoreML/weights/weight.bin";
@@ -136,7 +93,7 @@ TEST_CASE("verify fails with exit 1 naming the output when weight.bin was altere
     }
     f.close();
 
-    Run v = ts2coreml(dir, "verify " + model("resnet18") + " " + package);
+    Run v = runTs2coreml(dir, "verify " + model("resnet18") + " " + package);
     CAPTURE(v.out);
     CAPTURE(v.err);
     CHECK(v.exitCode == 1);
@@ -147,39 +104,39 @@ TEST_CASE("verify fails with exit 1 naming the output when weight.bin was altere
 TEST_CASE("verify writes both sides with --dump and reads inputs back with --input-file") {
     TempDir dir("dump");
     const std::string package = dir / "r18.mlpackage";
-    REQUIRE(ts2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") + " --precision fp32").exitCode == 0);
+    REQUIRE(runTs2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") + " --precision fp32").exitCode == 0);
     const std::string dumpA = dir / "a", dumpB = dir / "b";
-    REQUIRE(ts2coreml(dir, "verify " + model("resnet18") + " " + package + " --seed 7 --dump " + dumpA).exitCode == 0);
+    REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --seed 7 --dump " + dumpA).exitCode == 0);
     for (const char* f : {"x.input.npy", "output_0.torch.npy", "output_0.coreml.npy"}) CHECK(fs::exists(fs::path(dumpA) / f));
     const at::Tensor input = ts2coreml::runtime::readNpy(dumpA + "/x.input.npy");
     CHECK(input.sizes() == at::IntArrayRef({1, 3, 224, 224}));
 
     // The same input from the file gives the same outputs; another seed gives other inputs.
-    REQUIRE(ts2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + dumpA +
+    REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + dumpA +
                                "/x.input.npy --dump " + dumpB)
                 .exitCode == 0);
     CHECK(at::equal(ts2coreml::runtime::readNpy(dumpA + "/output_0.coreml.npy"),
                     ts2coreml::runtime::readNpy(dumpB + "/output_0.coreml.npy")));
     CHECK(at::equal(ts2coreml::runtime::readNpy(dumpA + "/output_0.torch.npy"),
                     ts2coreml::runtime::readNpy(dumpB + "/output_0.torch.npy")));
-    REQUIRE(ts2coreml(dir, "verify " + model("resnet18") + " " + package + " --seed 8 --dump " + dumpB).exitCode == 0);
+    REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --seed 8 --dump " + dumpB).exitCode == 0);
     CHECK_FALSE(at::equal(input, ts2coreml::runtime::readNpy(dumpB + "/x.input.npy")));
 }
 
 TEST_CASE("verify exits 2 naming every problem with its input") {
     TempDir dir("bad");
     const std::string package = dir / "r18.mlpackage";
-    REQUIRE(ts2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") + " --precision fp32").exitCode == 0);
+    REQUIRE(runTs2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") + " --precision fp32").exitCode == 0);
 
     SUBCASE("missing files, all reported at once") {
-        Run v = ts2coreml(dir, "verify " + (dir / "none.pt") + " " + (dir / "none.mlpackage"));
+        Run v = runTs2coreml(dir, "verify " + (dir / "none.pt") + " " + (dir / "none.mlpackage"));
         CHECK(v.exitCode == 2);
         CHECK(v.err.find("none.pt") != std::string::npos);
         CHECK(v.err.find("none.mlpackage") != std::string::npos);
     }
     SUBCASE("an input file of the wrong shape, and an unknown input name") {
         ts2coreml::runtime::writeNpy(dir / "small.npy", at::zeros({1, 3, 8, 8}));
-        Run v = ts2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + (dir / "small.npy") +
+        Run v = runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + (dir / "small.npy") +
                                    " --input-file y=" + (dir / "small.npy"));
         CAPTURE(v.err);
         CHECK(v.exitCode == 2);
@@ -188,12 +145,12 @@ TEST_CASE("verify exits 2 naming every problem with its input") {
     }
     SUBCASE("an input file that is not a tensor") {
         std::ofstream(dir / "junk.pt") << "not a tensor";
-        Run v = ts2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + (dir / "junk.pt"));
+        Run v = runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + (dir / "junk.pt"));
         CHECK(v.exitCode == 2);
         CHECK(v.err.find("junk.pt") != std::string::npos);
     }
     SUBCASE("a negative tolerance") {
-        Run v = ts2coreml(dir, "verify " + model("resnet18") + " " + package + " --atol -1");
+        Run v = runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --atol -1");
         CHECK(v.exitCode == 2);
         CHECK(v.err.find("--atol") != std::string::npos);
     }

@@ -76,6 +76,8 @@ struct NumericalOptions {
     const LoweringRegistry* registry = nullptr;  ///< null: the built-ins
     uint64_t seed = 0;
     std::optional<runtime::Tolerance> tolerance;  ///< default by precision
+    /// NeuralNetwork: written as an .mlmodel of layers (fp32, the target raised as layers need).
+    ModelFormat format = ModelFormat::MLProgram;
 };
 
 struct NumericalResult {
