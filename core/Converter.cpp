@@ -1,6 +1,8 @@
 #include "Converter.h"
 
+#include "backend/Description.h"
 #include "backend/mlprogram/MLPackageWriter.h"
+#include "backend/neuralnetwork/NeuralNetworkWriter.h"
 #include "passes/Passes.h"
 
 #include <chrono>
@@ -12,6 +14,12 @@ namespace {
 double secondsSince(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
+
+std::vector<Diagnostic> diagnosticsOf(const NeuralNetworkError& e) {
+    std::vector<Diagnostic> diags;
+    for (const auto& p : e.problems()) diags.push_back({p.location, p.message});
+    return diags;
+}
 }  // namespace
 
 void optimize(mil::Program& program, Precision precision) {
@@ -20,15 +28,76 @@ void optimize(mil::Program& program, Precision precision) {
     passes::uniquifyNames(program);
 }
 
-ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegistry& registry) {
+ModelFormat outputFormat(const ConvertOptions& options) {
     const std::string ext = std::filesystem::path(options.outputPath).extension().string();
-    if (ext != ".mlpackage")
-        throw ConversionError({{options.outputPath, "unknown output format '" + ext + "': use .mlpackage (ML Program)"}}, 2);
-    if (options.model.target < Target::iOS15)
-        throw ConversionError({{options.outputPath, std::string("an ML Program needs --target iOS15 or later (got ") +
-                                                        targetName(options.model.target) + ")"}},
+    const bool package = ext == ".mlpackage", mlmodel = ext == ".mlmodel";
+    if (!package && !mlmodel)
+        throw ConversionError({{options.outputPath, "unknown output format '" + ext +
+                                                        "': use .mlpackage (ML Program) or .mlmodel (NeuralNetwork)"}},
                               2);
+    const ModelFormat byExtension = package ? ModelFormat::MLProgram : ModelFormat::NeuralNetwork;
+    if (options.format && *options.format != byExtension)
+        throw ConversionError({{options.outputPath, std::string("--format ") +
+                                                        (*options.format == ModelFormat::MLProgram ? "mlprogram" : "neuralnetwork") +
+                                                        " writes " + (package ? ".mlmodel" : ".mlpackage") + ", not " + ext}},
+                              2);
+    return byExtension;
+}
+
+void applyImagePreprocessing(mil::Program& program, const std::vector<ImageInput>& images) {
+    mil::Block& body = program.main().body;
+    std::vector<std::unique_ptr<mil::Operation>> prologue;
+    for (const ImageInput& img : images) {
+        mil::Value* input = nullptr;
+        for (const auto& in : body.inputs())
+            if (in->name() == img.name) input = in.get();
+        if (!input) continue;
+        const TensorType type = input->type();
+        auto constant = [&](const std::string& name, std::shared_ptr<mil::ConstData> data) {
+            auto op = std::make_unique<mil::Operation>("const", &body);
+            const TensorType t = TensorType::of(data->dtype, data->sizes);
+            op->setConstData(std::move(data));
+            mil::Value* v = op->addOutput(name, t);
+            prologue.push_back(std::move(op));
+            return v;
+        };
+        auto binary = [&](const std::string& type_, mil::Value* x, mil::Value* y, const std::string& name) {
+            auto op = std::make_unique<mil::Operation>(type_, &body);
+            op->mutableInputs() = {{"x", {x}}, {"y", {y}}};
+            op->setLocation("--image " + img.name);
+            mil::Value* v = op->addOutput(name, type);
+            prologue.push_back(std::move(op));
+            return v;
+        };
+        std::vector<float> bias(img.bias.begin(), img.bias.end());
+        mil::Value* scale = constant(img.name + "_image_scale", mil::ConstData::fromFloats({static_cast<float>(img.scale)}, {}));
+        mil::Value* biasValue =
+            constant(img.name + "_image_bias", mil::ConstData::fromFloats(bias, {1, static_cast<int64_t>(bias.size()), 1, 1}));
+        // Every use of the input now reads the preprocessed value.
+        mil::Value* scaled = binary("mul", input, scale, img.name + "_scaled");
+        mil::Value* shifted = binary("add", scaled, biasValue, img.name + "_preprocessed");
+        mil::walk(body, [&](const mil::Operation& op) {
+            for (auto& [name, values] : const_cast<mil::Operation&>(op).mutableInputs())
+                for (auto*& v : values)
+                    if (v == input) v = shifted;
+        });
+        for (auto*& v : body.outputs())
+            if (v == input) v = shifted;
+    }
+    auto& ops = body.operations();
+    ops.insert(ops.begin(), std::make_move_iterator(prologue.begin()), std::make_move_iterator(prologue.end()));
+}
+
+ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegistry& registry) {
     ConversionSummary summary;
+    summary.format = outputFormat(options);
+    const bool neuralNetwork = summary.format == ModelFormat::NeuralNetwork;
+    const Target target = options.target.value_or(neuralNetwork ? Target::iOS13 : Target::iOS15);
+    if (!neuralNetwork && target < Target::iOS15)
+        throw ConversionError({{options.outputPath, std::string("an ML Program needs --target iOS15 or later (got ") +
+                                                        targetName(target) + "); write a .mlmodel (NeuralNetwork) for iOS13 and iOS14"}},
+                              2);
+    const Precision precision = options.precision.value_or(neuralNetwork ? Precision::Float32 : Precision::Float16);
     auto t0 = std::chrono::steady_clock::now();
     torch::jit::Module module = loadModule(options.modelPath);
     summary.loadSeconds = secondsSince(t0);
@@ -37,10 +106,20 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
     FrontendOptions fe;
     fe.inputs = options.inputs;
     fe.outputNames = options.outputNames;
-    fe.target = options.model.target;
+    // The NeuralNetwork backend writes the MIL base op set, which lowers at any target.
+    fe.target = neuralNetwork ? std::max(target, Target::iOS15) : target;
     fe.modelPath = options.modelPath;
     LoweredModel lowered = lowerModule(std::move(module), fe, registry);
-    optimize(*lowered.program, options.precision);
+    ModelOptions model = options.model;
+    model.target = target;
+    if (auto problems = checkModelOptions(*lowered.program, model); !problems.empty()) {
+        std::vector<Diagnostic> diags;
+        for (auto& p : problems) diags.push_back({options.modelPath, std::move(p)});
+        throw ConversionError(std::move(diags), 2);
+    }
+    if (!neuralNetwork) applyImagePreprocessing(*lowered.program, model.images);
+    // NeuralNetwork layers compute in fp32 whatever the weights' storage.
+    optimize(*lowered.program, neuralNetwork ? Precision::Float32 : precision);
     summary.lowerSeconds = secondsSince(t0);
 
     // Core ML has custom layers only in NeuralNetwork models: refuse every one, with its place.
@@ -57,10 +136,25 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
 
     t0 = std::chrono::steady_clock::now();
     try {
-        PackageStats stats = writeMLPackage(*lowered.program, options.model, options.outputPath);
-        summary.operations = stats.operationCount;
-        summary.blobs = stats.blobCount;
-        summary.weightBytes = stats.weightBytes;
+        if (neuralNetwork) {
+            NeuralNetworkOptions nn;
+            nn.targetIsExplicit = options.target.has_value();
+            nn.fp16Weights = precision == Precision::Float16;
+            NeuralNetworkStats stats = writeNeuralNetwork(*lowered.program, model, options.outputPath, nn);
+            summary.operations = stats.layerCount;
+            summary.weightBytes = stats.weightBytes;
+            summary.target = stats.target;
+        } else {
+            PackageStats stats = writeMLPackage(*lowered.program, model, options.outputPath);
+            summary.operations = stats.operationCount;
+            summary.blobs = stats.blobCount;
+            summary.weightBytes = stats.weightBytes;
+            summary.target = target;
+        }
+    } catch (const NeuralNetworkError& e) {
+        throw ConversionError(diagnosticsOf(e), 2);
+    } catch (const ConversionError&) {
+        throw;
     } catch (const std::exception& e) {
         throw ConversionError({{options.outputPath, std::string("cannot write the model: ") + e.what()}}, 1);
     }

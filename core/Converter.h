@@ -4,6 +4,7 @@
 #include "backend/ModelOptions.h"
 #include "frontend/Frontend.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,21 +12,41 @@ namespace ts2coreml {
 
 enum class Precision { Float16, Float32 };
 
+/// What a conversion writes: an ML Program (`.mlpackage`) or NeuralNetwork layers (`.mlmodel`).
+enum class ModelFormat { MLProgram, NeuralNetwork };
+
 struct ConvertOptions {
     std::string modelPath;
-    std::string outputPath;                 ///< .mlpackage (ML Program)
+    std::string outputPath;                 ///< .mlpackage (ML Program) or .mlmodel (NeuralNetwork)
+    /// The format; unset: chosen by the output's extension.
+    std::optional<ModelFormat> format;
     std::vector<ModelInput> inputs;
     std::vector<std::string> outputNames;
-    Precision precision = Precision::Float16;
-    ModelOptions model;                      ///< target and metadata
+    /// ML Program: compute precision (default fp16). NeuralNetwork: fp16 stores the weights as fp16
+    /// (computation stays fp32; default fp32).
+    std::optional<Precision> precision;
+    /// Unset: iOS15 for an ML Program; for NeuralNetwork layers the lowest target (iOS13) raised
+    /// to what the layers need. Set: the target, which a layer may not exceed.
+    std::optional<Target> target;
+    ModelOptions model;                      ///< metadata, image inputs, class labels (its target is ignored)
 };
 
 struct ConversionSummary {
     double loadSeconds = 0, lowerSeconds = 0, writeSeconds = 0;
-    size_t operations = 0;
+    ModelFormat format = ModelFormat::MLProgram;
+    Target target = Target::iOS15;
+    size_t operations = 0;  ///< ML Program operations, or NeuralNetwork layers
     uint32_t blobs = 0;
     uint64_t weightBytes = 0;
 };
+
+/// The format `options` asks for: --format, else the output's extension. Throws ConversionError
+/// (exit 2) for an unknown extension or a format the extension contradicts.
+ModelFormat outputFormat(const ConvertOptions& options);
+
+/// Inserts, after each image input, the ops applying its preprocessing: x * scale + bias[c]. The
+/// ML Program declares the input as an image and carries the preprocessing as these ops.
+void applyImagePreprocessing(mil::Program& program, const std::vector<ImageInput>& images);
 
 /// Applies the MIL passes: dead-code elimination, fp16 precision when asked, unique names.
 void optimize(mil::Program& program, Precision precision);

@@ -32,11 +32,81 @@ void fillFeatureType(const TensorType& type, spec::FeatureType& out) {
     }
 }
 
+namespace {
+
+const ImageInput* imageNamed(const ModelOptions& options, const std::string& name) {
+    for (const ImageInput& img : options.images)
+        if (img.name == name) return &img;
+    return nullptr;
+}
+
+int64_t channelsOf(ColorLayout layout) { return layout == ColorLayout::Grayscale ? 1 : 3; }
+
+}  // namespace
+
+std::vector<std::string> checkModelOptions(const mil::Program& program, const ModelOptions& options) {
+    std::vector<std::string> problems;
+    const mil::Function& fn = program.main();
+    for (const ImageInput& img : options.images) {
+        const mil::Value* input = nullptr;
+        for (const auto& in : fn.body.inputs())
+            if (in->name() == img.name) input = in.get();
+        const std::string what = "--image " + img.name;
+        if (!input) {
+            problems.push_back(what + ": the model has no input of that name");
+            continue;
+        }
+        const TensorType& t = input->type();
+        const int64_t c = channelsOf(img.layout);
+        if (t.dtype != DType::Float32 || t.rank() != 4 || !t.shape[0].isStatic() || t.shape[0].size != 1 ||
+            !t.shape[1].isStatic() || t.shape[1].size != c)
+            problems.push_back(what + ": an image input must be fp32 [1, " + std::to_string(c) + ", H, W] (got " + t.str() + ")");
+        if (static_cast<int64_t>(img.bias.size()) != c)
+            problems.push_back(what + ": " + std::to_string(img.bias.size()) + " bias values for " + std::to_string(c) +
+                               " channels");
+    }
+    if (!options.classLabels.empty()) {
+        if (fn.body.outputs().size() != 1) {
+            problems.push_back("--class-labels: a classifier needs exactly one output (the model has " +
+                               std::to_string(fn.body.outputs().size()) + ")");
+        } else {
+            const TensorType& t = fn.body.outputs()[0]->type();
+            const auto n = static_cast<int64_t>(options.classLabels.size());
+            if (t.rank() == 0 || !t.shape.back().isStatic() || t.shape.back().size != n || t.numel() != n)
+                problems.push_back("--class-labels: " + std::to_string(n) + " labels, but the output is " + t.str() +
+                                   " (a classifier's output holds one score per label)");
+        }
+    }
+    return problems;
+}
+
+void fillClassifierOutputs(const std::string& probabilities, spec::ModelDescription& out) {
+    out.clear_output();
+    auto* label = out.add_output();
+    label->set_name(kClassLabelOutput);
+    label->mutable_type()->mutable_stringtype();
+    auto* probs = out.add_output();
+    probs->set_name(probabilities);
+    probs->mutable_type()->mutable_dictionarytype()->mutable_stringkeytype();
+    out.set_predictedfeaturename(kClassLabelOutput);
+    out.set_predictedprobabilitiesname(probabilities);
+}
+
 void fillDescription(const mil::Program& program, const ModelOptions& options, spec::ModelDescription& out) {
     const mil::Function& fn = program.main();
     for (const auto& in : fn.body.inputs()) {
         auto* f = out.add_input();
         f->set_name(in->name());
+        if (const ImageInput* img = imageNamed(options, in->name()); img && in->type().isStatic()) {
+            const auto sizes = in->type().sizes();
+            auto* image = f->mutable_type()->mutable_imagetype();
+            image->set_height(sizes[2]);
+            image->set_width(sizes[3]);
+            image->set_colorspace(img->layout == ColorLayout::RGB   ? spec::ImageFeatureType::RGB
+                                  : img->layout == ColorLayout::BGR ? spec::ImageFeatureType::BGR
+                                                                    : spec::ImageFeatureType::GRAYSCALE);
+            continue;
+        }
         fillFeatureType(in->type(), *f->mutable_type());
     }
     for (const mil::Value* v : fn.body.outputs()) {

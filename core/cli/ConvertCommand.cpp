@@ -3,8 +3,13 @@
 #include "frontend/InputSpec.h"
 
 #include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <fstream>
 #include <iostream>
+#include <set>
+#include <sstream>
 
 namespace po = boost::program_options;
 
@@ -15,24 +20,86 @@ void printDiagnostics(const ConversionError& e) {
     for (const auto& d : e.diagnostics()) std::cerr << d.str() << "\n";
     if (e.diagnostics().size() > 1) std::cerr << e.diagnostics().size() << " errors\n";
 }
+
+/// Labels from FILE: a JSON list of strings, or one label per line. Problems go to `problems`
+/// as "FILE:LINE: ..." (all of them).
+std::vector<std::string> readLabels(const std::string& path, const std::string& flag, std::vector<std::string>& problems) {
+    std::ifstream in(path);
+    if (!in) {
+        problems.push_back(flag + " " + path + ": cannot open");
+        return {};
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    const std::string text = buffer.str();
+    std::vector<std::string> labels;
+    const size_t first = text.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && text[first] == '[') {
+        try {
+            for (const auto& item : nlohmann::json::parse(text)) {
+                if (item.is_string()) labels.push_back(item.get<std::string>());
+                else if (item.is_number_integer()) labels.push_back(std::to_string(item.get<int64_t>()));
+                else problems.push_back(path + ": label " + item.dump() + " is not a string");
+            }
+        } catch (const nlohmann::json::parse_error& e) {
+            // Report the line of the byte where parsing stopped.
+            const size_t at = std::min(e.byte, text.size());
+            const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+            problems.push_back(path + ":" + std::to_string(line) + ": not a JSON list of labels: " + e.what());
+            return {};
+        }
+    } else {
+        std::istringstream lines(text);
+        std::vector<size_t> lineOf;
+        size_t n = 0;
+        for (std::string l; std::getline(lines, l);) {
+            ++n;
+            if (!l.empty() && l.back() == '\r') l.pop_back();
+            labels.push_back(l);
+            lineOf.push_back(n);
+        }
+        while (!labels.empty() && labels.back().empty()) labels.pop_back();  // trailing blank lines
+        for (size_t i = 0; i < labels.size(); ++i)
+            if (labels[i].empty()) problems.push_back(path + ":" + std::to_string(lineOf[i]) + ": empty label");
+    }
+    if (labels.empty()) problems.push_back(flag + " " + path + ": no labels");
+    std::set<std::string> seen;
+    for (const auto& l : labels)
+        if (!seen.insert(l).second) problems.push_back(path + ": label '" + l + "' appears twice");
+    return labels;
+}
 }  // namespace
 
 int convertCommand(const std::vector<std::string>& args) {
     po::options_description opts(
-        "usage: ts2coreml convert MODEL.pt -o OUT.mlpackage [options]\n\n"
-        "Converts a TorchScript model (torch.jit.trace or torch.jit.script) to Core ML.\n\noptions");
-    std::string model, output, precision = "fp16", target = "iOS15";
-    std::vector<std::string> inputs, outputs, metadata, pluginPaths;
+        "usage: ts2coreml convert MODEL.pt -o OUT.mlpackage|OUT.mlmodel [options]\n\n"
+        "Converts a TorchScript model (torch.jit.trace or torch.jit.script) to Core ML: an ML Program\n"
+        "(.mlpackage, iOS15+) or NeuralNetwork layers (.mlmodel, iOS13+), chosen by the extension.\n\noptions");
+    std::string model, output, precision, target, format, classLabels, previewType, previewLabels;
+    std::vector<std::string> outputs, metadata, unusedSpecs, pluginPaths;
     ConvertOptions options;
     opts.add_options()
         ("help,h", "show this help")
-        ("output-file,o", po::value(&output), "the model to write: OUT.mlpackage (ML Program)")
-        ("input", po::value(&inputs)->composing(),
+        ("output-file,o", po::value(&output), "the model to write: OUT.mlpackage (ML Program) or OUT.mlmodel (NeuralNetwork)")
+        ("format", po::value(&format), "mlprogram or neuralnetwork (default: by the output's extension)")
+        ("input", po::value(&unusedSpecs)->composing(),
          "NAME:D1,D2,...[:dtype] — one per forward() argument, in order; a dim may be a range lo..hi; "
          "dtype fp32 (default), fp16, int32, bool")
+        ("image", po::value(&unusedSpecs)->composing(),
+         "NAME:1,C,H,W:scale=S:bias=B1,B2,B3[:rgb|bgr|gray] — a forward() argument declared as an image (pixels "
+         "0..255); the model receives pixel * S + B[channel]. Takes the argument's place among the --input flags")
         ("output", po::value(&outputs)->multitoken()->composing(), "names of the model outputs, in order (default output_0, ...)")
-        ("target", po::value(&target), "minimum deployment target: iOS15..iOS18 (or macOS12..macOS15); default iOS15")
-        ("precision", po::value(&precision), "ML Program compute precision: fp16 (default, as Apple's tool) or fp32")
+        ("target", po::value(&target),
+         "minimum deployment target: iOS13..iOS18 (or macOS10_15..macOS15); default iOS15 for .mlpackage, and for "
+         ".mlmodel the lowest its layers allow (iOS13 unless a layer needs iOS14)")
+        ("precision", po::value(&precision),
+         "fp16 or fp32. ML Program: compute precision (default fp16, as Apple's tool). NeuralNetwork: weight "
+         "storage (default fp32; computation is fp32 either way)")
+        ("class-labels", po::value(&classLabels),
+         "FILE: one label per line, or a JSON list — the model becomes a classifier with a predicted-label output "
+         "(classLabel) and a label -> probability output")
+        ("preview", po::value(&previewType), "Xcode preview type, e.g. imageSegmenter, imageClassifier, depthEstimation")
+        ("labels", po::value(&previewLabels), "FILE: the preview's labels (one per line, or a JSON list), e.g. for imageSegmenter")
         ("author", po::value(&options.model.metadata.author), "model author")
         ("license", po::value(&options.model.metadata.license), "model license")
         ("description", po::value(&options.model.metadata.shortDescription), "short description")
@@ -46,8 +113,10 @@ int convertCommand(const std::vector<std::string>& args) {
     po::positional_options_description pos;
     pos.add("model", 1);
     po::variables_map vm;
+    po::parsed_options parsed(&all);
     try {
-        po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+        parsed = po::command_line_parser(args).options(all).positional(pos).run();
+        po::store(parsed, vm);
         po::notify(vm);
     } catch (const po::error& e) {
         std::cerr << "ts2coreml convert: error: " << e.what() << "\n";
@@ -59,24 +128,48 @@ int convertCommand(const std::vector<std::string>& args) {
     }
     std::vector<std::string> problems;
     if (model.empty()) problems.push_back("missing MODEL.pt");
-    if (output.empty()) problems.push_back("missing -o OUT.mlpackage");
+    if (output.empty()) problems.push_back("missing -o OUT.mlpackage or OUT.mlmodel");
     checkPluginPaths(pluginPaths, problems);
-    for (const auto& spec : inputs) {
-        try {
-            options.inputs.push_back(parseInputSpec(spec));
-        } catch (const std::exception& e) {
-            problems.push_back(e.what());
+    // --input and --image bind forward()'s arguments in the order they are given.
+    for (const auto& o : parsed.options) {
+        if (o.string_key != "input" && o.string_key != "image") continue;
+        for (const auto& spec : o.value) {
+            try {
+                if (o.string_key == "input") {
+                    options.inputs.push_back(parseInputSpec(spec));
+                } else {
+                    auto [input, image] = parseImageSpec(spec);
+                    options.inputs.push_back(input);
+                    options.model.images.push_back(image);
+                }
+            } catch (const std::exception& e) {
+                problems.push_back(e.what());
+            }
         }
     }
-    if (auto t = parseTarget(target)) options.model.target = *t;
-    else problems.push_back("--target '" + target + "': expected iOS15..iOS18 or macOS12..macOS15");
+    if (!target.empty()) {
+        if (auto t = parseTarget(target)) options.target = *t;
+        else problems.push_back("--target '" + target + "': expected iOS13..iOS18 or macOS10_15..macOS15");
+    }
     if (precision == "fp16") options.precision = Precision::Float16;
     else if (precision == "fp32") options.precision = Precision::Float32;
-    else problems.push_back("--precision '" + precision + "': expected fp16 or fp32");
+    else if (!precision.empty()) problems.push_back("--precision '" + precision + "': expected fp16 or fp32");
+    if (format == "mlprogram") options.format = ModelFormat::MLProgram;
+    else if (format == "neuralnetwork") options.format = ModelFormat::NeuralNetwork;
+    else if (!format.empty()) problems.push_back("--format '" + format + "': expected mlprogram or neuralnetwork");
     for (const auto& kv : metadata) {
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0) problems.push_back("--metadata '" + kv + "': expected KEY=VALUE");
         else options.model.metadata.userDefined[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (!classLabels.empty()) options.model.classLabels = readLabels(classLabels, "--class-labels", problems);
+    if (!previewLabels.empty() && previewType.empty()) problems.push_back("--labels needs --preview TYPE");
+    if (!previewType.empty()) {
+        options.model.metadata.userDefined[kPreviewTypeKey] = previewType;
+        if (!previewLabels.empty()) {
+            const auto labels = readLabels(previewLabels, "--labels", problems);
+            options.model.metadata.userDefined[kPreviewParamsKey] = nlohmann::json{{"labels", labels}}.dump();
+        }
     }
     if (!problems.empty()) {
         for (const auto& p : problems) std::cerr << "ts2coreml convert: error: " << p << "\n";
@@ -88,9 +181,12 @@ int convertCommand(const std::vector<std::string>& args) {
     try {
         LoweringRegistry registry = hostRegistry(pluginPaths);
         ConversionSummary s = convertModel(options, registry);
-        std::cout << "wrote " << output << ": " << s.operations << " ops, " << s.blobs << " weight blobs ("
-                  << s.weightBytes / 1024 << " KiB); load " << s.loadSeconds << " s, lower " << s.lowerSeconds
-                  << " s, write " << s.writeSeconds << " s\n";
+        const bool nn = s.format == ModelFormat::NeuralNetwork;
+        std::cout << "wrote " << output << " (" << (nn ? "NeuralNetwork" : "ML Program") << ", " << targetName(s.target)
+                  << "): " << s.operations << (nn ? " layers " : " ops, ");
+        if (!nn) std::cout << s.blobs << " weight blobs ";
+        std::cout << "(" << s.weightBytes / 1024 << " KiB of weights); load " << s.loadSeconds << " s, lower "
+                  << s.lowerSeconds << " s, write " << s.writeSeconds << " s\n";
         return 0;
     } catch (const ConversionError& e) {
         printDiagnostics(e);

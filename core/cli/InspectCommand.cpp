@@ -6,10 +6,38 @@
 
 namespace ts2coreml::cli {
 
+namespace {
+
+void printFeature(const runtime::FeatureInfo& f) {
+    std::cout << "  " << f.name << " ";
+    if (f.isClassLabel) {
+        std::cout << "string (predicted class label)\n";
+        return;
+    }
+    if (f.isProbabilities) {
+        std::cout << "dictionary label -> probability (class probabilities, from " << f.type.str() << ")\n";
+        return;
+    }
+    if (f.isImage) {
+        std::cout << "image " << f.colorSpace << " " << f.defaultShape[3] << "x" << f.defaultShape[2] << " (" << f.type.str() << ")";
+        if (f.preprocessing) {
+            std::cout << ", preprocessing: pixel * " << f.preprocessing->scale << " + bias [";
+            for (size_t i = 0; i < f.preprocessing->bias.size(); ++i) std::cout << (i ? ", " : "") << f.preprocessing->bias[i];
+            std::cout << "]";
+        }
+        std::cout << "\n";
+        return;
+    }
+    std::cout << f.type.str() << "\n";
+}
+
+}  // namespace
+
 int inspectCommand(const std::vector<std::string>& args) {
     if (args.size() != 1 || args[0] == "--help" || args[0] == "-h") {
-        std::cout << "usage: ts2coreml inspect OUT.mlpackage\n\nShows the model's inputs, outputs, op histogram "
-                     "and weight blob count, as read back from the file.\n";
+        std::cout << "usage: ts2coreml inspect OUT.mlpackage|OUT.mlmodel\n\nShows the model's inputs (image inputs with their "
+                     "preprocessing), outputs (a classifier's label and probabilities), metadata, op histogram and weight "
+                     "blob count, as read back from the file.\n";
         return args.size() == 1 ? 0 : 2;
     }
     runtime::ReadModel model;
@@ -20,11 +48,23 @@ int inspectCommand(const std::vector<std::string>& args) {
         return 2;
     }
     std::cout << args[0] << ": " << (model.kind == runtime::ModelKind::MLProgram ? "ML Program" : "NeuralNetwork")
-              << ", specification version " << model.specificationVersion << "\n";
+              << (model.classLabels.empty() ? "" : " classifier") << ", specification version " << model.specificationVersion << "\n";
     std::cout << "inputs:\n";
-    for (const auto& f : model.inputs) std::cout << "  " << f.name << " " << f.type.str() << "\n";
+    for (const auto& f : model.inputs) printFeature(f);
     std::cout << "outputs:\n";
-    for (const auto& f : model.outputs) std::cout << "  " << f.name << " " << f.type.str() << "\n";
+    for (const auto& f : model.outputs) printFeature(f);
+    if (!model.classLabels.empty()) {
+        std::cout << "class labels: " << model.classLabels.size() << " (";
+        for (size_t i = 0; i < model.classLabels.size() && i < 5; ++i) std::cout << (i ? ", " : "") << model.classLabels[i];
+        std::cout << (model.classLabels.size() > 5 ? ", ...)\n" : ")\n");
+    }
+    const auto& m = model.metadata;
+    std::cout << "metadata:\n";
+    if (!m.author.empty()) std::cout << "  author: " << m.author << "\n";
+    if (!m.license.empty()) std::cout << "  license: " << m.license << "\n";
+    if (!m.shortDescription.empty()) std::cout << "  description: " << m.shortDescription << "\n";
+    if (!m.version.empty()) std::cout << "  version: " << m.version << "\n";
+    for (const auto& [k, v] : m.userDefined) std::cout << "  " << k << ": " << v << "\n";
     std::map<std::string, int> histogram;
     size_t total = 0;
     for (const auto& [name, fn] : model.program->functions)
@@ -32,9 +72,12 @@ int inspectCommand(const std::vector<std::string>& args) {
             ++histogram[op.type()];
             ++total;
         });
-    std::cout << "operations: " << total << "\n";
+    std::cout << "operations: " << total << (model.kind == runtime::ModelKind::NeuralNetwork ? " (the layers, as MIL ops)" : "") << "\n";
     for (const auto& [type, n] : histogram) std::cout << "  " << type << " " << n << "\n";
-    std::cout << "weight blobs: " << model.blobCount << "\n";
+    if (model.kind == runtime::ModelKind::NeuralNetwork)
+        std::cout << "weights: inside the model file" << (model.fp16Weights ? " (fp16)" : "") << "\n";
+    else
+        std::cout << "weight blobs: " << model.blobCount << "\n";
     return 0;
 }
 

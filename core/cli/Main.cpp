@@ -8,9 +8,9 @@ const char* kUsage =
     "usage: ts2coreml <command> [options]\n"
     "\n"
     "commands:\n"
-    "  convert MODEL.pt -o OUT.mlpackage   convert a TorchScript model to Core ML\n"
+    "  convert MODEL.pt -o OUT.mlpackage   convert a TorchScript model to Core ML (or -o OUT.mlmodel)\n"
     "  verify MODEL.pt OUT.mlpackage       run the written model on the CPU and compare with LibTorch\n"
-    "  inspect OUT.mlpackage               show inputs, outputs, op histogram and weight blobs\n"
+    "  inspect OUT.mlpackage               show inputs, outputs, metadata, op histogram and weight blobs\n"
     "  ops                                 list every registered lowering and its provider\n"
     "\n"
     "'ts2coreml <command> --help' describes a command's options.\n";

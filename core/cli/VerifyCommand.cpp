@@ -65,7 +65,7 @@ struct Timer {
 
 int verifyCommand(const std::vector<std::string>& args) {
     po::options_description opts(
-        "usage: ts2coreml verify MODEL.pt OUT.mlpackage [options]\n\n"
+        "usage: ts2coreml verify MODEL.pt OUT.mlpackage|OUT.mlmodel [options]\n\n"
         "Reads OUT back from its files, runs it on the CPU with ts2coreml's reference executor and compares\n"
         "each output with LibTorch's forward of MODEL.pt on the same inputs. An output passes when\n"
         "  max|torch - coreml| <= atol + rtol * max|torch|.\n"
@@ -161,6 +161,7 @@ int verifyCommand(const std::vector<std::string>& args) {
     }
 
     std::vector<at::Tensor> referenceInputs;
+    std::vector<std::string> imageNotes;
     std::map<std::string, at::Tensor> executorInputs;
     if (read.program) {
         const auto& fnInputs = read.program->main().body.inputs();
@@ -186,8 +187,27 @@ int verifyCommand(const std::vector<std::string>& args) {
                     auto o = sizeOverrides.find(v->name());
                     t = runtime::randomInput(v->type(), runtime::concreteSizes(*v, o == sizeOverrides.end() ? nullptr : &o->second), gen);
                 }
-                referenceInputs.push_back(t);
                 executorInputs[v->name()] = t;
+                // An image input takes pixels: random ones are integers in 0..255, and LibTorch's
+                // forward receives them preprocessed as the model declares.
+                const runtime::FeatureInfo* image = nullptr;
+                for (const auto& f : read.inputs)
+                    if (f.name == v->name() && f.isImage) image = &f;
+                if (image) {
+                    if (!fileOf.count(v->name())) {
+                        t = at::randint(0, 256, t.sizes(), gen, at::TensorOptions().dtype(at::kFloat));
+                        executorInputs[v->name()] = t;
+                    }
+                    if (image->preprocessing) {
+                        const auto& pre = *image->preprocessing;
+                        std::vector<float> bias(pre.bias.begin(), pre.bias.end());
+                        at::Tensor b = at::tensor(bias).view({1, static_cast<int64_t>(bias.size()), 1, 1});
+                        t = t.to(at::kFloat) * pre.scale + b;
+                        imageNotes.push_back("  image input " + v->name() + " (" + image->colorSpace + "): pixels 0..255; LibTorch receives pixel * " +
+                                             number(pre.scale) + " + bias " + number(pre.bias.front()) + (bias.size() > 1 ? ".." + number(pre.bias.back()) : "") + "\n");
+                    }
+                }
+                referenceInputs.push_back(t);
             } catch (const std::exception& e) {
                 problems.push_back(e.what());
             }
@@ -198,7 +218,8 @@ int verifyCommand(const std::vector<std::string>& args) {
         return 2;
     }
 
-    const bool fp16 = runtime::usesFloat16(*read.program);
+    // fp16 weights of a NeuralNetwork model are rounded as an fp16 program's are.
+    const bool fp16 = runtime::usesFloat16(*read.program) || read.fp16Weights;
     runtime::Tolerance tol = fp16 ? runtime::fp16Tolerance() : runtime::fp32Tolerance();
     if (vm.count("atol")) tol.atol = atol;
     if (vm.count("rtol")) tol.rtol = rtol;
@@ -260,6 +281,10 @@ int verifyCommand(const std::vector<std::string>& args) {
 
     std::cout << "verify " << package << " against " << model << " (" << (fp16 ? "fp16" : "fp32")
               << " program; atol " << number(tol.atol) << ", rtol " << number(tol.rtol) << " of each output's scale)\n";
+    for (const auto& note : imageNotes) std::cout << note;
+    if (!read.classLabels.empty())
+        std::cout << "  classifier with " << read.classLabels.size()
+                  << " labels: comparing the probabilities it labels (classLabel is their arg max)\n";
     bool allPass = true;
     for (size_t i = 0; i < actual.size(); ++i) {
         const std::string& name = outNames[i]->name();

@@ -56,4 +56,67 @@ ModelInput parseInputSpec(const std::string& spec) {
     return in;
 }
 
+namespace {
+double parseNumber(const std::string& text, const std::string& spec) {
+    size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (text.empty() || used != text.size()) throw std::invalid_argument("--image '" + spec + "': bad number '" + text + "'");
+    return v;
+}
+}  // namespace
+
+std::pair<ModelInput, ImageInput> parseImageSpec(const std::string& spec) {
+    std::vector<std::string> parts;
+    for (size_t start = 0;;) {
+        const size_t colon = spec.find(':', start);
+        parts.push_back(spec.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+        if (colon == std::string::npos) break;
+        start = colon + 1;
+    }
+    if (parts.size() < 2 || parts[0].empty())
+        throw std::invalid_argument("--image '" + spec + "': expected NAME:D1,D2,...:scale=S:bias=B1,B2,B3[:rgb|bgr|gray]");
+    ImageInput image;
+    image.name = parts[0];
+    ModelInput input = parseInputSpec(parts[0] + ":" + parts[1]);
+    bool hasBias = false;
+    for (size_t i = 2; i < parts.size(); ++i) {
+        const std::string& p = parts[i];
+        if (p.rfind("scale=", 0) == 0) {
+            image.scale = parseNumber(p.substr(6), spec);
+        } else if (p.rfind("bias=", 0) == 0) {
+            hasBias = true;
+            const std::string list = p.substr(5);
+            for (size_t start = 0;;) {
+                const size_t comma = list.find(',', start);
+                image.bias.push_back(parseNumber(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start), spec));
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
+        } else if (p == "rgb" || p == "RGB") {
+            image.layout = ColorLayout::RGB;
+        } else if (p == "bgr" || p == "BGR") {
+            image.layout = ColorLayout::BGR;
+        } else if (p == "gray" || p == "grayscale" || p == "GRAY") {
+            image.layout = ColorLayout::Grayscale;
+        } else {
+            throw std::invalid_argument("--image '" + spec + "': unknown part '" + p + "' (scale=S, bias=B1,B2,B3, rgb, bgr, gray)");
+        }
+    }
+    const size_t channels = image.layout == ColorLayout::Grayscale ? 1 : 3;
+    if (!hasBias) image.bias.assign(channels, 0.0);
+    if (image.bias.size() != channels)
+        throw std::invalid_argument("--image '" + spec + "': " + std::to_string(image.bias.size()) + " bias values for " +
+                                    std::to_string(channels) + " channels");
+    const auto& shape = input.type.shape;
+    if (shape.size() != 4 || !shape[0].isStatic() || shape[0].size != 1 || !shape[1].isStatic() ||
+        shape[1].size != static_cast<int64_t>(channels) || !shape[2].isStatic() || !shape[3].isStatic())
+        throw std::invalid_argument("--image '" + spec + "': an image is [1, " + std::to_string(channels) + ", H, W] with fixed sizes");
+    return {input, image};
+}
+
 }  // namespace ts2coreml

@@ -125,8 +125,14 @@ FeatureInfo featureInfo(const spec::FeatureDescription& f, const std::string& pa
         case spec::FeatureType::kDoubleType:
             info.type = TensorType{DType::Float64, {}};
             break;
+        case spec::FeatureType::kStringType:
+            info.type = TensorType{DType::String, {}};
+            break;
+        case spec::FeatureType::kDictionaryType:
+            info.type = TensorType{DType::Float64, {}};
+            break;
         default:
-            throw ModelReadError(path, "feature '" + f.name() + "' is not a multi-array or an image (not supported)");
+            throw ModelReadError(path, "feature '" + f.name() + "' is not a multi-array, an image, a string or a dictionary (not supported)");
     }
     return info;
 }
@@ -148,11 +154,45 @@ void boundInputs(mil::Function& main, const std::vector<FeatureInfo>& features) 
     }
 }
 
+/// An ML Program applies an image input's preprocessing with ops: the input (through a cast to
+/// fp16 in fp16 programs) feeds only `mul` by a constant scalar, whose result feeds only `add` of a
+/// constant [1, C, 1, 1] bias.
+std::optional<ImagePreprocessing> preprocessingOps(const mil::Function& main, const std::string& input) {
+    std::map<const mil::Value*, std::vector<const mil::Operation*>> users;
+    mil::walk(main.body, [&](const mil::Operation& op) {
+        for (const auto& [name, values] : op.inputs())
+            for (const mil::Value* v : values) users[v].push_back(&op);
+    });
+    const mil::Value* v = nullptr;
+    for (const auto& in : main.body.inputs())
+        if (in->name() == input) v = in.get();
+    auto onlyUser = [&](const mil::Value* value, const char* type) -> const mil::Operation* {
+        auto it = users.find(value);
+        if (it == users.end() || it->second.size() != 1 || it->second[0]->type() != type) return nullptr;
+        return it->second[0];
+    };
+    if (!v) return std::nullopt;
+    if (const mil::Operation* cast = onlyUser(v, "cast")) v = cast->output();
+    const mil::Operation* mul = onlyUser(v, "mul");
+    if (!mul) return std::nullopt;
+    const mil::Operation* add = onlyUser(mul->output(), "add");
+    const mil::ConstData* scale = mul->input("y") ? mul->input("y")->constant() : nullptr;
+    const mil::ConstData* bias = add && add->input("y") ? add->input("y")->constant() : nullptr;
+    if (!scale || scale->numel() != 1 || !bias || bias->sizes.size() != 4) return std::nullopt;
+    ImagePreprocessing pre;
+    pre.scale = scale->asDouble(0);
+    pre.bias = bias->toDoubles();
+    return pre;
+}
+
 /// Output features take their shape from the program when the description leaves it out.
 void completeOutputs(const mil::Function& main, std::vector<FeatureInfo>& features) {
     for (FeatureInfo& f : features)
         for (const mil::Value* v : main.body.outputs())
-            if (v->name() == f.name && f.type.shape.empty() && v->type().rank() > 0) f.type.shape = v->type().shape;
+            if (v->name() == f.name && f.type.shape.empty() && v->type().rank() > 0 && !f.isClassLabel) f.type.shape = v->type().shape;
+    // A classifier's probabilities are its program's one output.
+    for (FeatureInfo& f : features)
+        if (f.isProbabilities && main.body.outputs().size() == 1) f.type = main.body.outputs()[0]->type();
 }
 
 ReadModel readModelFile(const fs::path& file) {
@@ -163,6 +203,17 @@ ReadModel readModelFile(const fs::path& file) {
     out.specificationVersion = model.specificationversion();
     for (const auto& f : model.description().input()) out.inputs.push_back(featureInfo(f, path));
     for (const auto& f : model.description().output()) out.outputs.push_back(featureInfo(f, path));
+    const auto& description = model.description();
+    for (FeatureInfo& f : out.outputs) {
+        f.isClassLabel = !description.predictedfeaturename().empty() && f.name == description.predictedfeaturename();
+        f.isProbabilities = !description.predictedprobabilitiesname().empty() && f.name == description.predictedprobabilitiesname();
+    }
+    const auto& meta = description.metadata();
+    out.metadata.author = meta.author();
+    out.metadata.license = meta.license();
+    out.metadata.shortDescription = meta.shortdescription();
+    out.metadata.version = meta.versionstring();
+    for (const auto& [k, v] : meta.userdefined()) out.metadata.userDefined[k] = v;
 
     switch (model.Type_case()) {
         case spec::Model::kMlProgram: {
@@ -171,13 +222,16 @@ ReadModel readModelFile(const fs::path& file) {
             out.program = reader.read(model.mlprogram());
             out.blobCount = reader.blobCount();
             out.keepAlive = reader.keepAlive();
+            out.classLabels = reader.classLabels();
+            for (FeatureInfo& f : out.inputs)
+                if (f.isImage) f.preprocessing = preprocessingOps(out.program->main(), f.name);
             break;
         }
         case spec::Model::kNeuralNetwork:
         case spec::Model::kNeuralNetworkClassifier:
         case spec::Model::kNeuralNetworkRegressor:
             out.kind = ModelKind::NeuralNetwork;
-            out.program = readNeuralNetwork(model, path);
+            readNeuralNetwork(model, path, out);
             break;
         default:
             throw ModelReadError(path, "the model is neither an ML Program nor a NeuralNetwork (pipelines and other "

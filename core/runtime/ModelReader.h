@@ -9,11 +9,19 @@
 #include <ts2coreml/Mil.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace ts2coreml::runtime {
+
+/// An image input's preprocessing: the model sees pixel * scale + bias[channel].
+struct ImagePreprocessing {
+    double scale = 1.0;
+    std::vector<double> bias;  ///< per channel, in the model's channel order
+};
 
 /// One input or output of the model, as its ModelDescription declares it.
 struct FeatureInfo {
@@ -29,6 +37,19 @@ struct FeatureInfo {
     /// An image input: type is fp32 [1, C, H, W], C = 1 (GRAYSCALE) or 3 (RGB, BGR).
     bool isImage = false;
     std::string colorSpace;  ///< "RGB", "BGR", "GRAYSCALE" for images
+    /// An image input's preprocessing (NeuralNetwork: the preprocessing message; ML Program: the
+    /// mul / add ops applied to the input).
+    std::optional<ImagePreprocessing> preprocessing;
+    /// A classifier's outputs: the predicted label (a string) and the label -> probability
+    /// dictionary; neither is a tensor of the program.
+    bool isClassLabel = false;
+    bool isProbabilities = false;
+};
+
+/// The model's metadata, as written.
+struct ReadMetadata {
+    std::string author, license, shortDescription, version;
+    std::map<std::string, std::string> userDefined;
 };
 
 /// What kind of model the file held.
@@ -40,6 +61,11 @@ struct ReadModel {
     std::vector<FeatureInfo> inputs, outputs;
     int specificationVersion = 0;
     size_t blobCount = 0;  ///< constants read from weight files
+    ReadMetadata metadata;
+    /// A classifier's labels (its program's output holds one probability per label).
+    std::vector<std::string> classLabels;
+    /// NeuralNetwork weights stored as fp16 (computation is fp32, on rounded weights).
+    bool fp16Weights = false;
     /// Keeps the memory-mapped weight files alive while the program's constants alias them.
     std::shared_ptr<void> keepAlive;
 };

@@ -9,8 +9,12 @@
 
 namespace ts2coreml::runtime {
 
-/// Translates the model's layers into MIL ops the executor runs; throws ModelReadError naming
-/// `path` for what it cannot translate.
-std::unique_ptr<mil::Program> readNeuralNetwork(const spec::Model& model, const std::string& path);
+/// Translates the model's layers into MIL ops the executor runs, in NeuralNetwork semantics:
+/// every blob is fp32 (an op needing int32 or bool inputs gets a cast, and its int32 or bool
+/// results are cast back), and an image input's preprocessing (scale, per-channel bias) becomes
+/// ops after the input, so the program takes pixels. Fills `out.program`, the image inputs'
+/// preprocessing, the class labels and whether weights are stored as fp16. Throws ModelReadError
+/// naming `path` and the layer for what it cannot translate.
+void readNeuralNetwork(const spec::Model& model, const std::string& path, ReadModel& out);
 
 }  // namespace ts2coreml::runtime

@@ -67,7 +67,9 @@ void ProgramReader::readBlock(const proto::Block& proto, mil::Block& block) {
     for (const auto& in : proto.inputs())
         define(block.addInput(in.name(), typeOf(in.type(), "block input '" + in.name() + "'")));
     for (const auto& op : proto.operations()) readOperation(op, block);
-    for (const auto& name : proto.outputs()) block.outputs().push_back(lookup(name, "a block output"));
+    for (const auto& name : proto.outputs())
+        if (std::find(omittedOutputs_.begin(), omittedOutputs_.end(), name) == omittedOutputs_.end())
+            block.outputs().push_back(lookup(name, "a block output"));
 }
 
 mil::Value* ProgramReader::lookup(const std::string& name, const std::string& user) const {
@@ -187,6 +189,36 @@ std::shared_ptr<const mil::ConstData> ProgramReader::immediate(const proto::Tens
     return constFromTensor(values, type.dtype, sizes);
 }
 
+bool ProgramReader::readClassifierOp(const proto::Operation& proto, const std::string& where) {
+    if (proto.type() == "const") {
+        auto it = proto.attributes().find("val");
+        if (it == proto.attributes().end() || !it->second.type().has_listtype()) return false;
+        std::vector<std::string> strings;
+        for (const auto& v : it->second.immediatevalue().list().values()) {
+            const auto& t = v.immediatevalue().tensor();
+            if (!t.has_strings() || t.strings().values_size() != 1) fail(where + " is a list of something other than strings");
+            strings.push_back(t.strings().values(0));
+        }
+        stringLists_[proto.outputs(0).name()] = std::move(strings);
+        return true;
+    }
+    if (proto.type() != "classify") return false;
+    auto argument = [&](const char* name) -> std::string {
+        auto it = proto.inputs().find(name);
+        if (it == proto.inputs().end() || it->second.arguments_size() != 1 || it->second.arguments(0).name().empty())
+            fail(where + " needs input '" + name + "'");
+        return it->second.arguments(0).name();
+    };
+    auto classes = stringLists_.find(argument("classes"));
+    if (classes == stringLists_.end()) fail(where + " input 'classes' is not a constant list of strings");
+    if (proto.outputs_size() != 2) fail(where + " must have two outputs (label, probabilities)");
+    classLabels_ = classes->second;
+    mil::Value* probabilities = lookup(argument("probabilities"), where + " input 'probabilities'");
+    omittedOutputs_.push_back(proto.outputs(0).name());
+    scopes_.back()[proto.outputs(1).name()] = probabilities;
+    return true;
+}
+
 void ProgramReader::readOperation(const proto::Operation& proto, mil::Block& block) {
     std::string opName;
     if (auto it = proto.attributes().find("name"); it != proto.attributes().end()) {
@@ -198,6 +230,7 @@ void ProgramReader::readOperation(const proto::Operation& proto, mil::Block& blo
     if (opName.empty() && proto.outputs_size() > 0) opName = proto.outputs(0).name();
     const std::string where = "op '" + opName + "' (" + proto.type() + ")";
     if (proto.outputs_size() == 0) fail(where + " has no outputs");
+    if (readClassifierOp(proto, where)) return;
 
     auto op = std::make_unique<mil::Operation>(proto.type(), &block);
     op->setLocation(opName);

@@ -29,6 +29,9 @@ public:
     std::unique_ptr<mil::Program> read(const spec::MILSpec::Program& proto);
 
     size_t blobCount() const { return blobCount_; }
+    /// A classifier's labels: the `classes` of its `classify` op. The op itself is not read: its
+    /// probabilities output stands for the probabilities it was given, its label output is left out.
+    const std::vector<std::string>& classLabels() const { return classLabels_; }
     /// The weight files' readers: their mappings must outlive the program's constants (each
     /// constant also holds its mapping, so this is only for callers that want them all).
     std::shared_ptr<void> keepAlive() const;
@@ -39,6 +42,8 @@ private:
     void readFunction(const std::string& name, const spec::MILSpec::Function& proto, mil::Function& fn);
     void readBlock(const spec::MILSpec::Block& proto, mil::Block& block);
     void readOperation(const spec::MILSpec::Operation& proto, mil::Block& block);
+    /// A classifier's `classify` op or its list-of-strings constant: recorded, not read as ops.
+    bool readClassifierOp(const spec::MILSpec::Operation& proto, const std::string& where);
     mil::Value* lookup(const std::string& name, const std::string& user) const;
     void define(mil::Value* v);
     TensorType typeOf(const spec::MILSpec::ValueType& type, const std::string& what) const;
@@ -52,6 +57,9 @@ private:
     std::vector<Scope> scopes_;
     std::map<std::string, std::shared_ptr<BlobStorageReader>> blobFiles_;
     size_t blobCount_ = 0;
+    std::vector<std::string> classLabels_;
+    std::map<std::string, std::vector<std::string>> stringLists_;  ///< list-of-string constants
+    std::vector<std::string> omittedOutputs_;                      ///< a classifier's label
     size_t inlineCount_ = 0;
     mutable size_t symbolCount_ = 0;  ///< names the unknown dimensions: s0, s1, ...
 };

@@ -2,6 +2,7 @@
 // verify fails — exit 1, naming the output — when the written weights are altered, and exits 2
 // naming the problem on bad input.
 #include "TestSupport.h"
+#include "e2e/CliTestSupport.h"
 #include "runtime/Npy.h"
 
 #include <doctest/doctest.h>
@@ -21,52 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-class TempDir {
-public:
-    explicit TempDir(const std::string& tag)
-        : path_(fs::temp_directory_path() / ("ts2coreml_verify_" + tag + "_" + std::to_string(::getpid()))) {
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    const fs::path& path() const { return path_; }
-    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
-
-/// Runs the ts2coreml binary with `args` (shell words, already quoted where needed).
-Run runTs2coreml(const TempDir& dir, const std::string& args) {
-    const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-    const std::string cmd = std::string(TS2COREML_BIN) + " " + args + " >" + out + " 2>" + err;
-    const int status = std::system(cmd.c_str());
-    Run r;
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-}
-
-std::string model(const std::string& name) { return ts2coreml::test::modelsDir() + "/" + name + ".pt"; }
-
-std::string inputFlag(const std::string& name) {
-    std::string spec = slurp(ts2coreml::test::modelsDir() + "/" + name + ".input");
-    while (!spec.empty() && (spec.back() == '\n' || spec.back() == ' ')) spec.pop_back();
-    return "--input " + spec;
-}
+using namespace ts2coreml::test;
+using TempDir = CliTempDir;
 
 void convertAndVerify(const std::string& name) {
     TempDir dir(name);

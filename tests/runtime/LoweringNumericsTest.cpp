@@ -2,9 +2,12 @@
 // family, converted -> written as .mlpackage -> read back -> executed by the reference runtime ->
 // compared with LibTorch's forward on the same seeded inputs. A family's own case table
 // (tests/lowerings/<Family>Test.cpp) is checked the same way with checkAllNumerics(kCases).
+#include "backend/neuralnetwork/NeuralNetworkWriter.h"
 #include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
+
+#include <set>
 
 using namespace ts2coreml;
 using namespace ts2coreml::test;
@@ -162,6 +165,63 @@ TEST_CASE("Reduction lowerings match LibTorch numerically") { checkAllNumerics(k
 TEST_CASE("Resize lowerings match LibTorch numerically") { checkAllNumerics(kResize); }
 TEST_CASE("Shape lowerings match LibTorch numerically") { checkAllNumerics(kShape); }
 TEST_CASE("Indexing lowerings match LibTorch numerically") { checkAllNumerics(kIndexing); }
+
+namespace {
+
+// The same cases written as NeuralNetwork layers (.mlmodel) and read back from the layers. A case
+// using an op with no layer must be refused, naming that op.
+// Cases that fail as ML Programs too, for reasons outside the backends, are left out by name.
+void checkNeuralNetwork(const std::vector<LoweringCase>& cases, const std::map<std::string, std::string>& refused = {},
+                        const std::set<std::string>& leftOut = {}) {
+    NumericalOptions nn;
+    nn.format = ModelFormat::NeuralNetwork;
+    for (const auto& c : cases) {
+        if (leftOut.count(c.name)) continue;
+        auto it = refused.find(c.name);
+        if (it == refused.end()) {
+            checkNumerics(c, nn);
+            continue;
+        }
+        CAPTURE(c.name);
+        try {
+            convertAndCompare(c.name, c.source, c.inputs, nn);
+            FAIL_CHECK("expected the NeuralNetwork backend to refuse the case");
+        } catch (const NeuralNetworkError& e) {
+            CHECK_MESSAGE(std::string(e.what()).find(it->second) != std::string::npos, e.what());
+            CHECK(std::string(e.what()).find(".mlpackage") != std::string::npos);
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("Convolution layers of a NeuralNetwork model match LibTorch numerically") {
+    checkNeuralNetwork(kConvolution, {{"conv1d and conv3d", "op 'conv'"}});
+}
+TEST_CASE("Pooling layers of a NeuralNetwork model match LibTorch numerically") { checkNeuralNetwork(kPooling); }
+TEST_CASE("Activation layers of a NeuralNetwork model match LibTorch numerically") { checkNeuralNetwork(kActivation); }
+TEST_CASE("Elementwise layers of a NeuralNetwork model match LibTorch numerically") {
+    // Bool outputs have no Core ML multi-array type (the description refuses them in both formats).
+    checkNeuralNetwork(kElementwise, {}, {"comparisons, where, logic", "int tensors"});
+}
+TEST_CASE("Normalization layers of a NeuralNetwork model match LibTorch numerically") { checkNeuralNetwork(kNormalization); }
+TEST_CASE("Reduction layers of a NeuralNetwork model match LibTorch numerically") { checkNeuralNetwork(kReduction); }
+TEST_CASE("Resize layers of a NeuralNetwork model match LibTorch numerically") { checkNeuralNetwork(kResize); }
+TEST_CASE("Shape layers of a NeuralNetwork model match LibTorch numerically") {
+    // torch.nn.functional.pad does not script in a define()d module (the ML Program case fails alike).
+    checkNeuralNetwork(kShape, {}, {"pad modes, pixel_shuffle"});
+}
+
+TEST_CASE("padding modes and pixel_shuffle become ConstantPad, Padding and ReorganizeData layers") {
+    NumericalOptions nn;
+    nn.format = ModelFormat::NeuralNetwork;
+    checkNumerics(numeric("pad modes, pixel_shuffle (scriptable)", R"(def forward(self, x):
+    a = torch.constant_pad_nd(x, [1, 2, 0, 3], 0.5)
+    b = torch.reflection_pad2d(x, [2, 1, 1, 2])
+    c = torch.replication_pad2d(x, [1, 1, 2, 2])
+    return a, b, c, torch.pixel_shuffle(x, 2))", {{1, 4, 5, 6}}), nn);
+}
+TEST_CASE("Indexing layers of a NeuralNetwork model match LibTorch numerically") { checkNeuralNetwork(kIndexing); }
 
 TEST_CASE("fp16 conversions match LibTorch within the fp16 tolerance") {
     NumericalOptions fp16;

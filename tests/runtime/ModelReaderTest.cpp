@@ -241,13 +241,26 @@ TEST_CASE("reader errors name the file and the problem") {
         CHECK(e.find("holds 24 bytes but the program declares fp32[3,3] (36 bytes)") != std::string::npos);
     }
 
-    SUBCASE("a NeuralNetwork model is recognised and refused") {
+    SUBCASE("a NeuralNetwork layer the runtime cannot run, or a blob nothing produces, is refused naming the layer") {
         spec::Model nn;
         nn.set_specificationversion(4);
-        nn.mutable_neuralnetwork();
+        auto* custom = nn.mutable_neuralnetwork()->add_layers();
+        custom->set_name("odd");
+        custom->add_output("y");
+        custom->mutable_custom()->set_classname("MyLayer");
         const fs::path file = dir.path() / "nn.mlmodel";
         std::ofstream(file, std::ios::binary) << nn.SerializeAsString();
-        CHECK(readError(file.string()).find("NeuralNetwork model") != std::string::npos);
+        const std::string e = readError(file.string());
+        CHECK(e.find(file.string() + ": layer 'odd' (custom)") != std::string::npos);
+        CHECK(e.find("'MyLayer'") != std::string::npos);
+
+        custom->Clear();
+        custom->set_name("relu");
+        custom->add_input("nowhere");
+        custom->add_output("y");
+        custom->mutable_activation()->mutable_relu();
+        std::ofstream(file, std::ios::binary | std::ios::trunc) << nn.SerializeAsString();
+        CHECK(readError(file.string()).find("blob 'nowhere' is used before any layer or input produces it") != std::string::npos);
     }
 }
 

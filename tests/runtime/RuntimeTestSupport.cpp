@@ -1,6 +1,7 @@
 #include "runtime/RuntimeTestSupport.h"
 
 #include "backend/mlprogram/MLPackageWriter.h"
+#include "backend/neuralnetwork/NeuralNetworkWriter.h"
 #include "runtime/BlobStorage.h"
 #include "runtime/TensorSupport.h"
 
@@ -137,13 +138,21 @@ NumericalResult convertAndCompare(const std::string& name, const std::string& so
     frontend.target = options.target;
     frontend.modelPath = name + ".pt";
     LoweredModel lowered = lowerModule(scriptModule(source), frontend, options.registry ? *options.registry : builtins);
-    optimize(*lowered.program, options.precision);
+    const bool neuralNetwork = options.format == ModelFormat::NeuralNetwork;
+    optimize(*lowered.program, neuralNetwork ? Precision::Float32 : options.precision);
 
     TempDir dir(name);
-    const std::string package = (dir.path() / "model.mlpackage").string();
+    const std::string package = (dir.path() / (neuralNetwork ? "model.mlmodel" : "model.mlpackage")).string();
     ModelOptions modelOptions;
     modelOptions.target = options.target;
-    writeMLPackage(*lowered.program, modelOptions, package);
+    if (neuralNetwork) {
+        modelOptions.target = Target::iOS13;
+        NeuralNetworkOptions nn;
+        nn.fp16Weights = options.precision == Precision::Float16;
+        writeNeuralNetwork(*lowered.program, modelOptions, package, nn);
+    } else {
+        writeMLPackage(*lowered.program, modelOptions, package);
+    }
     const runtime::ReadModel model = runtime::readModel(package);
 
     std::map<std::string, at::Tensor> named;

@@ -78,6 +78,8 @@ struct NumericalOptions {
     std::optional<runtime::Tolerance> tolerance;  ///< default by precision
     /// The inputs to feed, instead of seeded random ones of the case's sizes.
     std::vector<at::Tensor> feed;
+    /// NeuralNetwork: written as an .mlmodel of layers (fp32, the target raised as layers need).
+    ModelFormat format = ModelFormat::MLProgram;
 };
 
 struct NumericalResult {

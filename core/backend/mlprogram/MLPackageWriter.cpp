@@ -187,6 +187,43 @@ private:
 
 std::string newUuid() { return boost::algorithm::to_upper_copy(boost::uuids::to_string(boost::uuids::random_generator()())); }
 
+// As Apple's tool makes a classifier: a `classify` op after the probabilities, taking the labels as a
+// constant list of strings, outputs the predicted label (string) and a label -> probability
+// dictionary, which replace the probabilities as the function's outputs.
+void appendClassify(const std::vector<std::string>& labels, milspec::Block& block) {
+    const std::string probabilities = block.outputs(0);
+    const std::string classes = std::string(kClassLabelOutput) + "_classes";
+    auto* c = block.add_operations();
+    c->set_type("const");
+    auto* out = c->add_outputs();
+    out->set_name(classes);
+    auto* list = out->mutable_type()->mutable_listtype();
+    fillValueType(TensorType{DType::String, {}}, *list->mutable_type());
+    list->mutable_length()->mutable_constant()->set_size(labels.size());
+    stringValue(classes, (*c->mutable_attributes())["name"]);
+    milspec::Value& val = (*c->mutable_attributes())["val"];
+    *val.mutable_type() = out->type();
+    auto* values = val.mutable_immediatevalue()->mutable_list();
+    for (const auto& label : labels) stringValue(label, *values->add_values());
+
+    auto* op = block.add_operations();
+    op->set_type("classify");
+    (*op->mutable_inputs())["probabilities"].add_arguments()->set_name(probabilities);
+    (*op->mutable_inputs())["classes"].add_arguments()->set_name(classes);
+    auto* label = op->add_outputs();
+    label->set_name(kClassLabelOutput);
+    fillValueType(TensorType{DType::String, {}}, *label->mutable_type());
+    auto* probs = op->add_outputs();
+    probs->set_name(std::string(kClassLabelOutput) + "_probs");
+    auto* dict = probs->mutable_type()->mutable_dictionarytype();
+    fillValueType(TensorType{DType::String, {}}, *dict->mutable_keytype());
+    fillValueType(TensorType{DType::Float64, {}}, *dict->mutable_valuetype());
+    stringValue(kClassLabelOutput, (*op->mutable_attributes())["name"]);
+    block.clear_outputs();
+    block.add_outputs(label->name());
+    block.add_outputs(probs->name());
+}
+
 void writeManifest(const fs::path& path) {
     const std::string modelId = newUuid(), weightsId = newUuid();
     nlohmann::ordered_json manifest = {
@@ -245,7 +282,10 @@ PackageStats writeMLPackage(const mil::Program& program, const ModelOptions& opt
         }
         // A function's inputs are declared on the function; its body block has none.
         writer.writeBlock(fn.body, block, /*declareInputs=*/false);
+        if (name == "main" && !options.classLabels.empty()) appendClassify(options.classLabels, block);
     }
+    if (!options.classLabels.empty())
+        fillClassifierOutputs(std::string(kClassLabelOutput) + "_probs", *model.mutable_description());
     blobs.finish();
 
     {

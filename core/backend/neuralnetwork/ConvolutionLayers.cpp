@@ -1,0 +1,100 @@
+// conv and conv_transpose -> ConvolutionLayerParams (2-D; 1-D runs as 2-D with a unit height).
+#include "backend/neuralnetwork/LayerWriter.h"
+
+namespace ts2coreml::nn {
+
+namespace {
+
+struct Spatial {
+    std::vector<int64_t> strides, dilations, pad;  // pad: [before, after] per spatial dim
+    std::string padType;
+};
+
+Spatial spatialParams(LayerWriter& w, size_t spatialRank) {
+    Spatial s;
+    s.strides = w.intsOr("strides", std::vector<int64_t>(spatialRank, 1));
+    s.dilations = w.intsOr("dilations", std::vector<int64_t>(spatialRank, 1));
+    s.padType = w.params().getString("pad_type");
+    s.pad = s.padType == "custom" ? w.params().getInts("pad") : std::vector<int64_t>(2 * spatialRank, 0);
+    if (spatialRank == 1) {  // as 2-D: height 1
+        s.strides.insert(s.strides.begin(), 1);
+        s.dilations.insert(s.dilations.begin(), 1);
+        s.pad.insert(s.pad.begin(), {0, 0});
+    }
+    return s;
+}
+
+void setPadding(LayerWriter& w, const Spatial& s, spec::ConvolutionLayerParams& conv) {
+    if (s.padType == "same" || s.padType == "same_lower") {
+        conv.mutable_same()->set_asymmetrymode(s.padType == "same" ? spec::SamePadding::BOTTOM_RIGHT_HEAVY
+                                                                     : spec::SamePadding::TOP_LEFT_HEAVY);
+        return;
+    }
+    if (s.padType != "valid" && s.padType != "custom") w.unsupported("pad_type '" + s.padType + "' has no NeuralNetwork padding");
+    auto* amounts = conv.mutable_valid()->mutable_paddingamounts();
+    for (size_t i = 0; i < 2; ++i) {
+        auto* e = amounts->add_borderamounts();
+        e->set_startedgesize(static_cast<uint64_t>(s.pad[2 * i]));
+        e->set_endedgesize(static_cast<uint64_t>(s.pad[2 * i + 1]));
+    }
+}
+
+// 1-D convolution runs as 2-D on [N, C, 1, L]: expand before, squeeze after.
+std::string expandTo2d(LayerWriter& w, size_t rank) {
+    std::string x = w.in("x");
+    if (rank == 4) return x;
+    const std::string expanded = w.temp("as2d");
+    w.layer({x}, {expanded}).mutable_expanddims()->add_axes(-2);
+    return expanded;
+}
+
+void convolution(LayerWriter& w, bool transpose) {
+    const size_t rank = w.rank("x");
+    if (rank != 3 && rank != 4) w.unsupported("only 1-D and 2-D convolutions have a NeuralNetwork layer (x is rank " + std::to_string(rank) + ")");
+    const mil::ConstData& weight = w.constant("weight");
+    std::vector<int64_t> kernel(weight.sizes.begin() + 2, weight.sizes.end());
+    if (rank == 3) kernel.insert(kernel.begin(), 1);
+    const Spatial s = spatialParams(w, rank - 2);
+    const int64_t groups = w.params().getInt("groups");
+
+    const std::string x = expandTo2d(w, rank);
+    const std::string y = rank == 4 ? w.out() : w.temp("conv2d");
+    auto& layer = w.layer({x}, {y});
+    auto* conv = layer.mutable_convolution();
+    if (transpose) {
+        // weight [C_in, C_out / groups, kH, kW], as the layer stores it.
+        conv->set_isdeconvolution(true);
+        conv->set_kernelchannels(static_cast<uint64_t>(weight.sizes[0]));
+        conv->set_outputchannels(static_cast<uint64_t>(weight.sizes[1] * groups));
+        const TensorType& out = w.outType();
+        if (out.isStatic()) {
+            const auto sizes = out.sizes();
+            if (rank == 3) conv->add_outputshape(1);
+            for (size_t i = 2; i < sizes.size(); ++i) conv->add_outputshape(static_cast<uint64_t>(sizes[i]));
+        }
+    } else {
+        // weight [C_out, C_in / groups, kH, kW].
+        conv->set_outputchannels(static_cast<uint64_t>(weight.sizes[0]));
+        conv->set_kernelchannels(static_cast<uint64_t>(weight.sizes[1]));
+    }
+    conv->set_ngroups(static_cast<uint64_t>(groups));
+    for (int64_t k : kernel) conv->add_kernelsize(static_cast<uint64_t>(k));
+    for (int64_t v : s.strides) conv->add_stride(static_cast<uint64_t>(v));
+    for (int64_t v : s.dilations) conv->add_dilationfactor(static_cast<uint64_t>(v));
+    setPadding(w, s, *conv);
+    w.weights(*conv->mutable_weights(), "weight");
+    if (w.op().input("bias")) {
+        conv->set_hasbias(true);
+        w.weights(*conv->mutable_bias(), "bias");
+    }
+    if (rank == 3) w.layer({y}).mutable_squeeze()->add_axes(-2);
+}
+
+}  // namespace
+
+void populateConvolutionLayers(LayerTable& t) {
+    t.add("conv", [](LayerWriter& w) { convolution(w, false); });
+    t.add("conv_transpose", [](LayerWriter& w) { convolution(w, true); });
+}
+
+}  // namespace ts2coreml::nn

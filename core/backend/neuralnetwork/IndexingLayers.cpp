@@ -1,0 +1,97 @@
+// slice_by_index / slice_by_size -> SliceStatic or SliceDynamic (+ Squeeze); gather family ->
+// Gather, GatherAlongAxis, GatherND.
+#include "backend/neuralnetwork/LayerWriter.h"
+
+namespace ts2coreml::nn {
+
+namespace {
+
+std::vector<bool> mask(LayerWriter& w, const std::string& name, size_t rank) {
+    std::vector<bool> m(rank, false);
+    if (w.isConst(name)) {
+        const auto v = w.constant(name).toInts();
+        for (size_t i = 0; i < rank && i < v.size(); ++i) m[i] = v[i] != 0;
+    }
+    return m;
+}
+
+template <typename Params>
+void fillSlice(Params& p, const std::vector<int64_t>* begin, const std::vector<bool>& beginMask, const std::vector<int64_t>& end,
+               const std::vector<bool>& endMask, const std::vector<int64_t>& stride) {
+    for (size_t i = 0; i < endMask.size(); ++i) {
+        if constexpr (std::is_same_v<Params, spec::SliceStaticLayerParams>) p.add_beginids((*begin)[i]);
+        p.add_beginmasks(beginMask[i]);
+        p.add_endids(end[i]);
+        p.add_endmasks(endMask[i]);
+        p.add_strides(stride[i]);
+    }
+}
+
+// x[begin:end:stride]; a squeezed axis is sliced to [begin, begin + 1) and then squeezed.
+void sliceByIndex(LayerWriter& w) {
+    const size_t rank = w.rank("x");
+    const std::vector<int64_t> stride = w.isConst("stride") ? w.constant("stride").toInts() : std::vector<int64_t>(rank, 1);
+    const std::vector<bool> beginMask = mask(w, "begin_mask", rank);
+    std::vector<bool> endMask = mask(w, "end_mask", rank);
+    const std::vector<bool> squeeze = mask(w, "squeeze_mask", rank);
+    bool anySqueeze = false;
+    for (bool s : squeeze) anySqueeze = anySqueeze || s;
+    if (!w.isConst("end")) w.unsupported("slice_by_index with a computed end");
+    std::vector<int64_t> end = w.constant("end").toInts();
+    const bool staticBegin = w.isConst("begin");
+    const std::vector<int64_t> begin = staticBegin ? w.constant("begin").toInts() : std::vector<int64_t>(rank, 0);
+    for (size_t i = 0; i < rank; ++i) {
+        if (!squeeze[i]) continue;
+        if (!staticBegin) w.unsupported("slice_by_index squeezing an axis at a computed index");
+        end[i] = begin[i] + 1;
+        endMask[i] = begin[i] == -1;
+    }
+    const std::string y = anySqueeze ? w.temp("sliced") : w.out();
+    if (staticBegin) {
+        fillSlice(*w.layer({w.in("x")}, {y}).mutable_slicestatic(), &begin, beginMask, end, endMask, stride);
+    } else {
+        fillSlice(*w.layer({w.in("x"), w.in("begin")}, {y}).mutable_slicedynamic(), nullptr, beginMask, end, endMask, stride);
+    }
+    if (anySqueeze) {
+        auto* s = w.layer({y}).mutable_squeeze();
+        for (size_t i = 0; i < rank; ++i)
+            if (squeeze[i]) s->add_axes(static_cast<int64_t>(i));
+    }
+}
+
+// x[begin : begin + size] per axis; size -1 runs to the end.
+void sliceBySize(LayerWriter& w) {
+    if (!w.isConst("begin") || !w.isConst("size")) w.unsupported("slice_by_size with a computed begin or size");
+    const std::vector<int64_t> begin = w.constant("begin").toInts(), size = w.constant("size").toInts();
+    const size_t rank = begin.size();
+    std::vector<int64_t> end(rank);
+    std::vector<bool> endMask(rank, false);
+    for (size_t i = 0; i < rank; ++i) {
+        endMask[i] = size[i] < 0;
+        end[i] = size[i] < 0 ? 0 : begin[i] + size[i];
+    }
+    fillSlice(*w.layer({w.in("x")}).mutable_slicestatic(), &begin, std::vector<bool>(rank, false), end, endMask,
+              std::vector<int64_t>(rank, 1));
+}
+
+void gather(LayerWriter& w) {
+    if (w.params().getInt("batch_dims") != 0) w.unsupported("gather with batch_dims");
+    w.layer({w.in("x"), w.in("indices")}).mutable_gather()->set_axis(w.params().getInt("axis"));
+}
+
+}  // namespace
+
+void populateIndexingLayers(LayerTable& t) {
+    t.add("slice_by_index", sliceByIndex);
+    t.add("slice_by_size", sliceBySize);
+    t.add("gather", gather);
+    t.add("gather_along_axis", [](LayerWriter& w) {
+        w.layer({w.in("x"), w.in("indices")}).mutable_gatheralongaxis()->set_axis(w.params().getInt("axis"));
+    });
+    t.add("gather_nd", [](LayerWriter& w) {
+        if (w.params().getInt("batch_dims") != 0) w.unsupported("gather_nd with batch_dims");
+        w.layer({w.in("x"), w.in("indices")}).mutable_gathernd();
+    });
+}
+
+}  // namespace ts2coreml::nn

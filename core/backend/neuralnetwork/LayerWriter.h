@@ -1,0 +1,127 @@
+// What a NeuralNetwork layer family sees while it turns one MIL op into layers: the op's inputs
+// through its schema (defaults applied), blob names for its runtime inputs (constants become
+// LoadConstantND layers on first use), weight filling in the chosen precision, and the deployment
+// target, which a layer that first appeared in a later specification version raises.
+#pragma once
+
+#include <ts2coreml/Mil.h>
+#include <ts2coreml/OpSchema.h>
+
+#include "NeuralNetwork.pb.h"
+
+#include <functional>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ts2coreml::nn {
+
+/// An op this backend cannot express; `message` names what is missing. The writer adds the op
+/// type and its torch source line.
+class LayerError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// State shared by every op of one network: the layers written so far, constants already
+/// loaded, the weight precision and the specification version the layers need.
+class NetworkState {
+public:
+    NetworkState(google::protobuf::RepeatedPtrField<spec::NeuralNetworkLayer>& layers, Target target, bool targetIsExplicit,
+                 bool fp16Weights)
+        : layers_(layers), target_(target), explicit_(targetIsExplicit), fp16_(fp16Weights) {}
+
+    spec::NeuralNetworkLayer& addLayer() { return *layers_.Add(); }
+    /// The blob holding `v`: its name; a constant is loaded by a LoadConstantND layer first.
+    std::string blob(const mil::Value& v);
+    void fillWeights(spec::WeightParams& out, const mil::ConstData& data) const;
+    void fillWeights(spec::WeightParams& out, const std::vector<float>& data) const;
+
+    Target target() const { return target_; }
+    /// The layer needs `t`: raises the model's target, or fails when the user fixed a lower one.
+    void require(Target t, const std::string& what);
+
+private:
+    google::protobuf::RepeatedPtrField<spec::NeuralNetworkLayer>& layers_;
+    std::set<std::string> loaded_;
+    Target target_;
+    bool explicit_;
+    bool fp16_;
+};
+
+class LayerWriter {
+public:
+    LayerWriter(NetworkState& net, const mil::Operation& op);
+
+    const mil::Operation& op() const { return op_; }
+    const mil::OpView& params() const { return view_; }
+    Target target() const { return net_.target(); }
+    void require(Target t, const std::string& what) { net_.require(t, what); }
+
+    /// Blob of a runtime input (a constant is loaded as a blob).
+    std::string in(const std::string& input);
+    std::vector<std::string> ins(const std::string& variadicInput);
+    /// Name of output i (the blob the layers must produce).
+    std::string out(size_t i = 0) const { return op_.output(i)->name(); }
+    std::vector<std::string> outs() const;
+    /// A blob name for an intermediate result of this op.
+    std::string temp(const std::string& tag) const { return out() + "__" + tag; }
+
+    const TensorType& type(const std::string& input) const { return view_.type(input); }
+    size_t rank(const std::string& input) const { return type(input).rank(); }
+    const TensorType& outType(size_t i = 0) const { return op_.output(i)->type(); }
+    /// The payload of a constant input; fails when the input is computed at run time.
+    const mil::ConstData& constant(const std::string& input) const;
+    bool isConst(const std::string& input) const;
+    /// A constant int list input, or `fallback` when the op omits it.
+    std::vector<int64_t> intsOr(const std::string& input, std::vector<int64_t> fallback) const {
+        return view_.has(input) ? view_.getInts(input) : fallback;
+    }
+
+    /// A new layer named after `outputs.front()`.
+    spec::NeuralNetworkLayer& layer(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs);
+    /// A layer from `inputs` to this op's outputs.
+    spec::NeuralNetworkLayer& layer(const std::vector<std::string>& inputs) { return layer(inputs, outs()); }
+
+    void weights(spec::WeightParams& w, const std::string& constInput) const { net_.fillWeights(w, constant(constInput)); }
+    void weights(spec::WeightParams& w, const std::vector<float>& v) const { net_.fillWeights(w, v); }
+
+    [[noreturn]] void unsupported(const std::string& why) const { throw LayerError(why); }
+
+private:
+    NetworkState& net_;
+    const mil::Operation& op_;
+    mil::OpView view_;
+};
+
+using LayerFn = std::function<void(LayerWriter&)>;
+
+/// MIL op type -> the function writing its layers. Families add theirs in populate functions.
+class LayerTable {
+public:
+    static const LayerTable& builtin();
+    void add(const std::string& opType, LayerFn fn) { fns_[opType] = std::move(fn); }
+    const LayerFn* find(const std::string& opType) const;
+    std::vector<std::string> opTypes() const;
+
+private:
+    std::map<std::string, LayerFn> fns_;
+};
+
+void populateConvolutionLayers(LayerTable& t);
+void populatePoolingLayers(LayerTable& t);
+void populateNormalizationLayers(LayerTable& t);
+void populateActivationLayers(LayerTable& t);
+void populateElementwiseLayers(LayerTable& t);
+void populateLinearLayers(LayerTable& t);
+void populateReductionLayers(LayerTable& t);
+void populateTensorShapeLayers(LayerTable& t);
+void populateIndexingLayers(LayerTable& t);
+void populateImageLayers(LayerTable& t);
+
+/// Positive axis for a possibly negative one.
+inline int64_t positiveAxis(int64_t axis, size_t rank) { return axis < 0 ? axis + static_cast<int64_t>(rank) : axis; }
+
+}  // namespace ts2coreml::nn

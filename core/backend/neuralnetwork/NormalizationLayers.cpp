@@ -1,0 +1,80 @@
+// batch_norm, instance_norm -> BatchnormLayerParams; layer_norm -> LayerNormalizationLayerParams.
+#include "backend/neuralnetwork/LayerWriter.h"
+
+#include <algorithm>
+
+namespace ts2coreml::nn {
+
+namespace {
+
+int64_t channels(LayerWriter& w) {
+    const TensorType& x = w.type("x");
+    if (x.rank() < 3 || x.rank() > 5 || !x.shape[x.rank() - 3].isStatic())
+        w.unsupported("a NeuralNetwork batchnorm needs rank 3 to 5 with static channels at axis -3 (x is " + x.str() + ")");
+    return x.shape[x.rank() - 3].size;
+}
+
+// gamma / beta default to ones / zeros.
+void affine(LayerWriter& w, spec::WeightParams& gamma, spec::WeightParams& beta, int64_t n) {
+    if (w.op().input("gamma")) w.weights(gamma, "gamma");
+    else w.weights(gamma, std::vector<float>(static_cast<size_t>(n), 1.0f));
+    if (w.op().input("beta")) w.weights(beta, "beta");
+    else w.weights(beta, std::vector<float>(static_cast<size_t>(n), 0.0f));
+}
+
+void batchNorm(LayerWriter& w) {
+    const int64_t c = channels(w);
+    auto* bn = w.layer({w.in("x")}).mutable_batchnorm();
+    bn->set_channels(static_cast<uint64_t>(c));
+    bn->set_epsilon(static_cast<float>(w.params().getDouble("epsilon")));
+    affine(w, *bn->mutable_gamma(), *bn->mutable_beta(), c);
+    w.weights(*bn->mutable_mean(), "mean");
+    w.weights(*bn->mutable_variance(), "variance");
+}
+
+// Per-instance statistics over the spatial axes: the batchnorm layer's instanceNormalization mode.
+void instanceNorm(LayerWriter& w) {
+    const int64_t c = channels(w);
+    if (w.rank("x") != 4) w.unsupported("instance_norm needs a rank-4 input for a NeuralNetwork layer");
+    auto* bn = w.layer({w.in("x")}).mutable_batchnorm();
+    bn->set_channels(static_cast<uint64_t>(c));
+    bn->set_computemeanvar(true);
+    bn->set_instancenormalization(true);
+    bn->set_epsilon(static_cast<float>(w.params().getDouble("epsilon")));
+    affine(w, *bn->mutable_gamma(), *bn->mutable_beta(), c);
+    w.weights(*bn->mutable_mean(), std::vector<float>(static_cast<size_t>(c), 0.0f));
+    w.weights(*bn->mutable_variance(), std::vector<float>(static_cast<size_t>(c), 1.0f));
+}
+
+// Normalizes over the trailing axes; gamma and beta have the normalized shape.
+void layerNorm(LayerWriter& w) {
+    w.require(Target::iOS14, "layer_norm (LayerNormalization layer)");
+    const TensorType& x = w.type("x");
+    std::vector<int64_t> axes;
+    if (w.params().has("axes")) axes = w.params().getInts("axes");
+    else for (size_t i = 0; i < x.rank(); ++i) axes.push_back(static_cast<int64_t>(i));
+    for (auto& a : axes) a = positiveAxis(a, x.rank());
+    std::sort(axes.begin(), axes.end());
+    for (size_t i = 0; i < axes.size(); ++i)
+        if (axes[i] != static_cast<int64_t>(x.rank() - axes.size() + i))
+            w.unsupported("layer_norm over axes that are not the trailing ones");
+    auto* ln = w.layer({w.in("x")}).mutable_layernormalization();
+    int64_t n = 1;
+    for (int64_t a : axes) {
+        if (!x.shape[static_cast<size_t>(a)].isStatic()) w.unsupported("layer_norm over a flexible dimension");
+        ln->add_normalizedshape(x.shape[static_cast<size_t>(a)].size);
+        n *= x.shape[static_cast<size_t>(a)].size;
+    }
+    ln->set_eps(static_cast<float>(w.params().getDouble("epsilon")));
+    affine(w, *ln->mutable_gamma(), *ln->mutable_beta(), n);
+}
+
+}  // namespace
+
+void populateNormalizationLayers(LayerTable& t) {
+    t.add("batch_norm", batchNorm);
+    t.add("instance_norm", instanceNorm);
+    t.add("layer_norm", layerNorm);
+}
+
+}  // namespace ts2coreml::nn
