@@ -208,6 +208,8 @@ std::vector<Value*> Builder::whileLoop(const std::vector<Value*>& loopVars, cons
             return complete(std::move(op), schema, inputs);
         }
     }
+}
+
 std::vector<Value*> Builder::customLayer(std::shared_ptr<const CustomLayer> layer, const std::vector<Value*>& inputs,
                                          const std::vector<TensorType>& outputTypes) {
     if (!layer) throw SchemaError("custom layer: no description given");
