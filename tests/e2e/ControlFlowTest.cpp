@@ -24,20 +24,7 @@ void checkOn(const std::string& name, const std::string& source, const std::vect
     NumericalOptions options;
     options.feed = feed;
     options.precision = precision;
-    CAPTURE(name);
-    NumericalResult r;
-    try {
-        r = convertAndCompare(name, source, inputs, options);
-    } catch (const ConversionError& e) {
-        std::string all;
-        for (const auto& d : e.diagnostics()) all += d.str() + "\n";
-        FAIL_CHECK((std::string("conversion failed: ") + all));
-        return;
-    } catch (const std::exception& e) {
-        FAIL_CHECK((std::string("failed: ") + e.what()));
-        return;
-    }
-    CHECK_MESSAGE(r.pass, r.report);
+    checkNumerics(LoweringCase{name, source, inputs, {}, {}}, options);
 }
 
 const char* kIf = R"(def forward(self, x):
