@@ -11,6 +11,8 @@
 // A program's BlobFileValue.offset is the offset of the blob's METADATA record, not of its data.
 #pragma once
 
+#include "backend/mlprogram/BlobFormat.h"
+
 #include <ts2coreml/Mil.h>
 
 #include <cstdint>
@@ -23,27 +25,11 @@ namespace ts2coreml::runtime {
 
 namespace blob {
 
-constexpr uint32_t kVersion = 2;
-constexpr uint32_t kSentinel = 0xDEADBEEF;
-constexpr uint64_t kAlignment = 64;
-
-struct StorageHeader {
-    uint32_t count = 0;
-    uint32_t version = kVersion;
-    uint64_t reserved[7] = {};
-};
-
-struct Metadata {
-    uint32_t sentinel = kSentinel;
-    uint32_t dtype = 0;
-    uint64_t sizeInBytes = 0;
-    uint64_t offset = 0;  ///< absolute file offset of the data
-    uint64_t paddingSizeInBits = 0;  ///< sub-byte dtypes only
-    uint64_t reserved[4] = {};
-};
-
-static_assert(sizeof(StorageHeader) == 64, "blob storage header must be 64 bytes");
-static_assert(sizeof(Metadata) == 64, "blob metadata record must be 64 bytes");
+using blobformat::kAlignment;
+using blobformat::kSentinel;
+using blobformat::kVersion;
+using blobformat::Metadata;
+using blobformat::StorageHeader;
 
 /// Blob dtype codes. Values are Apple's; new ones are only ever appended.
 enum class DataType : uint32_t {

@@ -1,3 +1,4 @@
+#include "backend/mlprogram/BlobFormat.h"
 #include "backend/mlprogram/BlobWriter.h"
 
 #include <c10/util/Half.h>
@@ -9,24 +10,7 @@
 namespace ts2coreml {
 
 namespace {
-constexpr uint32_t kSentinel = 0xDEADBEEF;
-constexpr uint32_t kVersion = 2;
-constexpr uint64_t kAlign = 64;
-
-struct Header {
-    uint32_t count = 0;
-    uint32_t version = kVersion;
-    uint64_t reserved[7] = {};
-};
-struct Metadata {
-    uint32_t sentinel = kSentinel;
-    uint32_t dtype = 0;
-    uint64_t sizeInBytes = 0;
-    uint64_t offset = 0;
-    uint64_t paddingBits = 0;
-    uint64_t reserved[4] = {};
-};
-static_assert(sizeof(Header) == 64 && sizeof(Metadata) == 64, "blob storage records are 64 bytes");
+using namespace blobformat;
 
 BlobDType blobDType(DType d) {
     switch (d) {
@@ -45,17 +29,17 @@ bool BlobWriter::canStore(DType d) {
 
 BlobWriter::BlobWriter(const std::string& path) : out_(path, std::ios::binary | std::ios::trunc), path_(path) {
     if (!out_) throw std::runtime_error(path + ": cannot create weight file");
-    Header h;
+    StorageHeader h;
     out_.write(reinterpret_cast<const char*>(&h), sizeof h);
     offset_ = sizeof h;
 }
 
 void BlobWriter::pad() {
-    static const std::array<char, kAlign> zeros{};
-    const uint64_t rem = offset_ % kAlign;
+    static const std::array<char, kAlignment> zeros{};
+    const uint64_t rem = offset_ % kAlignment;
     if (rem) {
-        out_.write(zeros.data(), static_cast<std::streamsize>(kAlign - rem));
-        offset_ += kAlign - rem;
+        out_.write(zeros.data(), static_cast<std::streamsize>(kAlignment - rem));
+        offset_ += kAlignment - rem;
     }
 }
 
@@ -91,7 +75,7 @@ uint64_t BlobWriter::append(const mil::ConstData& data, DType storeAs) {
 void BlobWriter::finish() {
     pad();
     out_.seekp(0);
-    Header h;
+    StorageHeader h;
     h.count = count_;
     out_.write(reinterpret_cast<const char*>(&h), sizeof h);
     out_.close();
