@@ -16,13 +16,26 @@ int verifyCommand(const std::vector<std::string>& args);
 int inspectCommand(const std::vector<std::string>& args);
 int opsCommand(const std::vector<std::string>& args);
 
-/// Adds --plugin-path DIR (repeatable) to a command's options.
-void addPluginOptions(boost::program_options::options_description& opts, std::vector<std::string>& pluginPaths);
-/// A problem for each --plugin-path that does not exist (a usage error: exit 2).
-void checkPluginPaths(const std::vector<std::string>& pluginPaths, std::vector<std::string>& problems);
-/// The built-in lowerings, then the plugins of $TS2COREML_PLUGIN_PATH and of `pluginPaths`. Each
-/// rejected plugin is one warning line on stderr naming the file; the others still load.
-LoweringRegistry hostRegistry(const std::vector<std::string>& pluginPaths);
+/// Where a command's lowerings come from besides the built-ins: plugins and composite files.
+struct RegistryOptions {
+    std::vector<std::string> pluginPaths;  ///< --plugin-path DIR|FILE.so (repeatable)
+    std::vector<std::string> opsFiles;     ///< --ops FILE.yaml (repeatable)
+    bool noDefaultOps = false;             ///< --no-default-ops: leave out the shipped ops.yaml
+};
+
+/// Adds --plugin-path, --ops and --no-default-ops to a command's options.
+void addRegistryOptions(boost::program_options::options_description& opts, RegistryOptions& registryOptions);
+/// A problem for each --plugin-path or --ops that does not exist (a usage error: exit 2).
+void checkRegistryOptions(const RegistryOptions& registryOptions, std::vector<std::string>& problems);
+/// The registry a command works with, in this order: the built-in lowerings; the shipped ops.yaml
+/// (unless --no-default-ops); the plugins of $TS2COREML_PLUGIN_PATH and --plugin-path (each rejected
+/// plugin is one warning line on stderr naming the file; the others still load); the --ops files, so
+/// that a user's file may override anything. Each problem of a composite file is appended to
+/// `problems` as "FILE:LINE:COL: error: ..." and none of that file set is registered.
+LoweringRegistry hostRegistry(const RegistryOptions& registryOptions, std::vector<std::string>& problems);
+/// Prints `problems` to stderr, one line each: "ts2coreml COMMAND: error: PROBLEM", or the problem
+/// alone when it already carries its own "FILE:LINE:COL: error:" prefix.
+void printProblems(const std::string& command, const std::vector<std::string>& problems);
 /// dlopens each kernel library (a custom op's implementation, e.g. torchvision's _C.so) globally,
 /// so LibTorch can run the ops it registers; a problem for each that fails.
 void loadTorchLibraries(const std::vector<std::string>& files, std::vector<std::string>& problems);

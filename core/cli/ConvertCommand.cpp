@@ -76,7 +76,8 @@ int convertCommand(const std::vector<std::string>& args) {
         "Converts a TorchScript model (torch.jit.trace or torch.jit.script) to Core ML: an ML Program\n"
         "(.mlpackage, iOS15+) or NeuralNetwork layers (.mlmodel, iOS13+), chosen by the extension.\n\noptions");
     std::string model, output, precision, target, format, classLabels, previewType, previewLabels;
-    std::vector<std::string> outputs, metadata, unusedSpecs, pluginPaths;
+    std::vector<std::string> outputs, metadata, unusedSpecs;
+    RegistryOptions registryOptions;
     ConvertOptions options;
     opts.add_options()
         ("help,h", "show this help")
@@ -105,7 +106,7 @@ int convertCommand(const std::vector<std::string>& args) {
         ("description", po::value(&options.model.metadata.shortDescription), "short description")
         ("version", po::value(&options.model.metadata.version), "model version string")
         ("metadata", po::value(&metadata)->composing(), "KEY=VALUE user-defined metadata (repeatable)");
-    addPluginOptions(opts, pluginPaths);
+    addRegistryOptions(opts, registryOptions);
     po::options_description hidden;
     hidden.add_options()("model", po::value(&model));
     po::options_description all;
@@ -129,7 +130,7 @@ int convertCommand(const std::vector<std::string>& args) {
     std::vector<std::string> problems;
     if (model.empty()) problems.push_back("missing MODEL.pt");
     if (output.empty()) problems.push_back("missing -o OUT.mlpackage or OUT.mlmodel");
-    checkPluginPaths(pluginPaths, problems);
+    checkRegistryOptions(registryOptions, problems);
     // --input and --image bind forward()'s arguments in the order they are given.
     for (const auto& o : parsed.options) {
         if (o.string_key != "input" && o.string_key != "image") continue;
@@ -171,15 +172,16 @@ int convertCommand(const std::vector<std::string>& args) {
             options.model.metadata.userDefined[kPreviewParamsKey] = nlohmann::json{{"labels", labels}}.dump();
         }
     }
+    // Composite files are checked with the other arguments, so one run reports every problem.
+    LoweringRegistry registry = hostRegistry(registryOptions, problems);
     if (!problems.empty()) {
-        for (const auto& p : problems) std::cerr << "ts2coreml convert: error: " << p << "\n";
+        printProblems("convert", problems);
         return 2;
     }
     options.modelPath = model;
     options.outputPath = output;
     options.outputNames = outputs;
     try {
-        LoweringRegistry registry = hostRegistry(pluginPaths);
         ConversionSummary s = convertModel(options, registry);
         const bool nn = s.format == ModelFormat::NeuralNetwork;
         std::cout << "wrote " << output << " (" << (nn ? "NeuralNetwork" : "ML Program") << ", " << targetName(s.target)

@@ -13,12 +13,12 @@ namespace ts2coreml::cli {
 
 int opsCommand(const std::vector<std::string>& args) {
     po::options_description opts(
-        "usage: ts2coreml ops [--plugin-path DIR ...] [--json]\n\n"
-        "Lists every registered lowering: key, provider (built-in or plugin file), minimum target, and what\n"
-        "it overrode; then the custom torch ops plugins declare.\n\noptions");
-    std::vector<std::string> pluginPaths;
+        "usage: ts2coreml ops [--plugin-path DIR ...] [--ops FILE ...] [--json]\n\n"
+        "Lists every registered lowering: key, provider (built-in, FILE:LINE of a composite, or plugin file), minimum target, and what\n"
+        "it overrode; then the custom torch ops plugins and composite files declare.\n\noptions");
+    RegistryOptions registryOptions;
     opts.add_options()("help,h", "show this help")("json", "print JSON for tools: {\"lowerings\": [...], \"torch_ops\": [...]}");
-    addPluginOptions(opts, pluginPaths);
+    addRegistryOptions(opts, registryOptions);
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(args).options(opts).run(), vm);
@@ -32,12 +32,12 @@ int opsCommand(const std::vector<std::string>& args) {
         return 0;
     }
     std::vector<std::string> problems;
-    checkPluginPaths(pluginPaths, problems);
+    checkRegistryOptions(registryOptions, problems);
+    const LoweringRegistry registry = hostRegistry(registryOptions, problems);
     if (!problems.empty()) {
-        for (const auto& p : problems) std::cerr << "ts2coreml ops: error: " << p << "\n";
+        printProblems("ops", problems);
         return 2;
     }
-    const LoweringRegistry registry = hostRegistry(pluginPaths);
     const auto entries = registry.entries();
     const auto& declared = registry.declaredTorchOps();
     if (vm.count("json")) {

@@ -74,7 +74,8 @@ int verifyCommand(const std::vector<std::string>& args) {
         "significand (2^-11 = 4.9e-4), and ~50 layers of such roundings add up to ~2.4e-2 of the output scale.\n"
         "Exit 0 when every output passes, 1 on a numerical mismatch, 2 on bad input.\n\noptions");
     std::string model, package, dump;
-    std::vector<std::string> inputSpecs, inputFiles, pluginPaths, torchLibraries;
+    std::vector<std::string> inputSpecs, inputFiles, torchLibraries;
+    RegistryOptions registryOptions;
     double atol = -1, rtol = -1;
     uint64_t seed = 0;
     opts.add_options()
@@ -89,7 +90,7 @@ int verifyCommand(const std::vector<std::string>& args) {
         ("dump", po::value(&dump), "DIR: write inputs and both sides' outputs as .npy (NAME.torch.npy, NAME.coreml.npy)")
         ("torch-library", po::value(&torchLibraries)->composing(),
          "FILE.so: a library implementing custom torch ops the model calls (loaded before the model; repeatable)");
-    addPluginOptions(opts, pluginPaths);
+    addRegistryOptions(opts, registryOptions);
     po::options_description hidden;
     hidden.add_options()("model", po::value(&model))("package", po::value(&package));
     po::options_description all;
@@ -146,11 +147,11 @@ int verifyCommand(const std::vector<std::string>& args) {
     }
     // Kernel libraries first: a plugin declaring the same op then finds it already defined.
     loadTorchLibraries(torchLibraries, problems);
-    checkPluginPaths(pluginPaths, problems);
+    checkRegistryOptions(registryOptions, problems);
     torch::jit::Module module;
     if (!model.empty()) {
         try {
-            hostRegistry(pluginPaths);  // declares the plugins' custom torch ops
+            hostRegistry(registryOptions, problems);  // declares the custom torch ops of plugins and composites
             module = loadModule(model);
             module.eval();
         } catch (const ConversionError& e) {
@@ -214,7 +215,7 @@ int verifyCommand(const std::vector<std::string>& args) {
         }
     }
     if (!problems.empty()) {
-        for (const auto& p : problems) std::cerr << "ts2coreml verify: error: " << p << "\n";
+        printProblems("verify", problems);
         return 2;
     }
 

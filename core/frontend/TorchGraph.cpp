@@ -242,16 +242,37 @@ std::vector<Arg> NodeContext::call(const std::string& opKey, const std::vector<s
     }
     const LoweringEntry* entry = g_.registry().find(name, overload, target());
     if (!entry) fail("calls '" + opKey + "', which has no lowering");
-    // The callee's output count comes from torch's schema of the op, when torch knows it.
+    // A lowering re-entered while it runs would recurse forever (composites of different files
+    // calling each other, or an override calling the op it replaces): refuse it, naming the chain.
+    thread_local std::vector<std::pair<const LoweringEntry*, std::string>> active;
+    if (std::any_of(active.begin(), active.end(), [&](const auto& a) { return a.first == entry; })) {
+        std::string chain;
+        for (const auto& [e, key] : active) chain += key + " (" + e->provider + ") -> ";
+        fail("calls '" + opKey + "' while already lowering it: " + chain + opKey + "; lowerings call each other in a cycle");
+    }
+    active.emplace_back(entry, opKey);
+    struct Pop {
+        ~Pop() { active.pop_back(); }
+    } pop;
+    // The callee's schema (the overload named, or the first whose arguments include every name
+    // given) gives its output count and the defaults of the arguments the caller left out, so the
+    // callee sees the same arguments as it would for a node of the model.
     size_t numOutputs = 1;
+    std::vector<std::pair<std::string, Arg>> full = args;
     for (const auto& op : torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString(name))) {
         const auto& schema = op->schema();
-        if (overload.empty() || schema.overload_name() == overload) {
-            numOutputs = schema.returns().size();
-            break;
+        if (!overload.empty() && schema.overload_name() != overload) continue;
+        const bool fits = std::all_of(args.begin(), args.end(),
+                                      [&](const auto& a) { return schema.argumentIndexWithName(a.first).has_value(); });
+        if (!fits) continue;
+        numOutputs = schema.returns().size();
+        for (const auto& a : schema.arguments()) {
+            const bool given = std::any_of(args.begin(), args.end(), [&](const auto& g) { return g.first == a.name(); });
+            if (!given && a.default_value()) full.emplace_back(a.name(), ivalueToArg(*a.default_value()));
         }
+        break;
     }
-    NodeContext sub(g_, name, overload, location_, args, numOutputs);
+    NodeContext sub(g_, name, overload, location_, std::move(full), numOutputs);
     return sub.run(*entry);
 }
 

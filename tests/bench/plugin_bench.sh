@@ -7,12 +7,9 @@
 set -eu
 cd "$(dirname "$0")/../.."
 build=${1:-build}
-bin=$build/ts2coreml
 count=50
 runs=7
-[ -x "$bin" ] || { echo "plugin_bench: $bin not built" >&2; exit 2; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. tests/bench/bench_common.sh
 mkdir -p "$work/src" "$work/plugins"
 
 i=0
@@ -37,18 +34,9 @@ ls "$work/src" | xargs -P 2 -I{} sh -c \
 end=$(date +%s.%N)
 echo "built $count plugins in $(awk "BEGIN{print $end - $start}") s"
 
-# Median wall time of `ts2coreml ops ARGS` over $runs runs, in seconds.
-median() {
-  for _ in $(seq $runs); do
-    s=$(date +%s.%N)
-    "$bin" ops "$@" > "$work/out.txt" 2> "$work/err.txt"
-    e=$(date +%s.%N)
-    awk "BEGIN{printf \"%.4f\\n\", $e - $s}"
-  done | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
-}
 loaded=$("$bin" ops --json --plugin-path "$work/plugins" | grep -c '"bench[0-9]*::op"' || true)
-base=$(median)
-with=$(median --plugin-path "$work/plugins")
+base=$(median ops)
+with=$(median ops --plugin-path "$work/plugins")
 if [ -s "$work/err.txt" ]; then echo "plugin_bench: rejections:" >&2; cat "$work/err.txt" >&2; fi
 per=$(awk "BEGIN{printf \"%.2f\", ($with - $base) * 1000 / $count}")
 echo "ts2coreml ops                          : $base s (median of $runs)"
