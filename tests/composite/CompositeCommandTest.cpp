@@ -160,3 +160,39 @@ TEST_CASE("a custom torch op mapped to a custom layer in YAML converts to .mlmod
     CHECK(refused.err.find(".mlmodel") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(package));
 }
+
+TEST_CASE("a composite declares a custom torch op's schema, so a model calling it loads and converts") {
+    ScratchDir dir("composite_schema");
+    const std::string yaml = writeFile(dir, "mylib.yaml", R"(version: 1
+composites:
+  - op: mylib::scaled_tanh
+    schema: "mylib::scaled_tanh(Tensor x, float alpha=1.) -> Tensor"
+    steps:
+      - {mil: tanh, x: $x, out: t}
+      - {mil: mul, x: $t, y: $alpha}
+)");
+    const std::string model = pluginModel("mylib_scaled_tanh"), inputs = pluginModelInputs("mylib_scaled_tanh");
+    const std::string out = dir / "m.mlpackage";
+    CommandRun without = ts2coremlRun(dir, "convert " + model + " -o " + out + " " + inputs);
+    CHECK(without.exitCode == 2);
+    CHECK(without.err.find("'mylib::scaled_tanh'") != std::string::npos);
+    CommandRun with = ts2coremlRun(dir, "convert " + model + " -o " + out + " " + inputs + " --ops " + yaml);
+    REQUIRE_MESSAGE(with.exitCode == 0, with.err);
+    CommandRun inspect = ts2coremlRun(dir, "inspect " + out);
+    CHECK(inspect.out.find("\n  tanh 1\n") != std::string::npos);
+    CommandRun ops = ts2coremlRun(dir, "ops --ops " + yaml);
+    CHECK(ops.out.find("torch op mylib::scaled_tanh(Tensor x, float alpha=1.) -> Tensor  " + yaml + ":3") != std::string::npos);
+}
+
+TEST_CASE("min_target: a composite serves only the deployment targets it names") {
+    ScratchDir dir("composite_min_target");
+    std::string text = kCelu;
+    text.insert(text.find("    doc:"), "    min_target: iOS17\n");
+    const std::string yaml = writeFile(dir, "celu17.yaml", text);
+    const std::string base = "convert " + pluginModel("celu") + " " + pluginModelInputs("celu") + " --ops " + yaml;
+    CommandRun old = ts2coremlRun(dir, base + " -o " + (dir / "a.mlpackage") + " --target iOS16");
+    CHECK(old.exitCode == 2);
+    CHECK(old.err.find("registered only for a later deployment target than iOS16") != std::string::npos);
+    CommandRun fresh = ts2coremlRun(dir, base + " -o " + (dir / "b.mlpackage") + " --target iOS17");
+    CHECK_MESSAGE(fresh.exitCode == 0, fresh.err);
+}

@@ -63,7 +63,9 @@ TEST_CASE("ts2coreml ops lists the shipped plugins' lowerings, providers and tor
 
 TEST_CASE("ts2coreml ops reports each rejected plugin on one line and lists the rest") {
     ScratchDir dir("ops_fixtures");
-    CommandRun r = ts2coremlRun(dir, "ops --plugin-path " + std::string(TS2COREML_FIXTURE_DIR));
+    // Without the shipped composites: ops.yaml's aten::hardshrink would also turn away the fixture
+    // that registers it, a ninth line.
+    CommandRun r = ts2coremlRun(dir, "ops --no-default-ops --plugin-path " + std::string(TS2COREML_FIXTURE_DIR));
     REQUIRE(r.exitCode == 0);
     CHECK(lineCount(r.err) == 8);
     CHECK(r.err.find(fixturePlugin("wrong_version") + ": warning: plugin not loaded: wrong API version") != std::string::npos);
