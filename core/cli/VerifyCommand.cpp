@@ -56,6 +56,14 @@ at::Tensor readTensorFile(const std::string& path) {
     return value.toTensor();
 }
 
+/// `    label: 1 2 3` for a short 1-D integer output (generated token ids are worth seeing).
+void printIntegers(const std::string& label, const at::Tensor& t) {
+    if (t.dim() != 1 || t.numel() > 64) return;
+    std::cout << "    " << label << ":";
+    for (int64_t k = 0; k < t.numel(); ++k) std::cout << " " << t[k].item<int64_t>();
+    std::cout << "\n";
+}
+
 struct Timer {
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
     double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); }
@@ -290,12 +298,21 @@ int verifyCommand(const std::vector<std::string>& args) {
         const std::string& name = outNames[i]->name();
         runtime::OutputComparison c = runtime::compareOutput(name, reference[i], actual[i], tol);
         allPass = allPass && c.pass;
-        std::cout << "  " << (c.pass ? "PASS " : "FAIL ") << name << " " << shapeText(c.shape) << "  max abs err "
-                  << number(c.maxAbsError) << ", max rel err " << number(c.maxRelError) << " (scale " << number(c.scale)
-                  << ")";
+        std::cout << "  " << (c.pass ? "PASS " : "FAIL ") << name << " " << shapeText(c.shape);
+        if (c.exact) std::cout << "  integers, compared exactly";
+        else
+            std::cout << "  max abs err " << number(c.maxAbsError) << ", max rel err " << number(c.maxRelError)
+                      << " (scale " << number(c.scale) << ")";
         if (!c.problem.empty()) std::cout << ": " << c.problem;
         std::cout << "\n";
-        if (!c.pass)
+        // A short integer output (generated token ids) is worth seeing.
+        if (c.exact) {
+            printIntegers(c.pass ? "values" : "Core ML", actual[i]);
+            if (!c.pass) printIntegers("LibTorch", reference[i]);
+        }
+        if (!c.pass && c.exact)
+            std::cerr << "ts2coreml verify: FAIL: output " << name << ": " << c.problem << "\n";
+        else if (!c.pass)
             std::cerr << "ts2coreml verify: FAIL: output " << name << ": max abs err " << number(c.maxAbsError)
                       << " > atol " << number(tol.atol) << " + rtol " << number(tol.rtol) << " * scale " << number(c.scale)
                       << (c.problem.empty() ? "" : " (" + c.problem + ")") << "\n";

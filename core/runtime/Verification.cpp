@@ -103,6 +103,7 @@ OutputComparison compareOutput(const std::string& name, const at::Tensor& refere
     c.name = name;
     c.shape.assign(actual.sizes().begin(), actual.sizes().end());
     c.referenceShape.assign(reference.sizes().begin(), reference.sizes().end());
+    c.exact = !reference.is_floating_point() && !reference.is_complex();
     if (c.shape != c.referenceShape) {
         c.problem = "shape differs from LibTorch's";
         c.maxAbsError = c.maxRelError = std::numeric_limits<double>::infinity();
@@ -124,6 +125,14 @@ OutputComparison compareOutput(const std::string& name, const at::Tensor& refere
     c.maxAbsError = at::nan_to_num(diff, 0.0).max().item<double>();
     c.scale = at::where(at::isfinite(ref), at::abs(ref), at::zeros_like(ref)).max().item<double>();
     c.maxRelError = c.scale > 0 ? c.maxAbsError / c.scale : c.maxAbsError;
+    if (c.exact) {
+        c.pass = c.maxAbsError == 0;
+        if (!c.pass) {
+            const int64_t differ = at::ne(ref, got).sum().item<int64_t>();
+            c.problem = std::to_string(differ) + " of " + std::to_string(ref.numel()) + " integers differ";
+        }
+        return c;
+    }
     c.pass = c.maxAbsError <= tolerance.atol + tolerance.rtol * c.scale;
     return c;
 }
