@@ -110,6 +110,7 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
     fe.target = neuralNetwork ? std::max(target, Target::iOS15) : target;
     fe.modelPath = options.modelPath;
     LoweredModel lowered = lowerModule(std::move(module), fe, registry);
+    summary.warnings = lowered.warnings;
     ModelOptions model = options.model;
     model.target = target;
     if (auto problems = checkModelOptions(*lowered.program, model); !problems.empty()) {

@@ -48,6 +48,18 @@ class Unsupported(torch.nn.Module):
         return torch.logcumsumexp(y, 1)
 
 
+class Int64Offsets(torch.nn.Module):
+    """Adds int64 offsets, one beyond the int32 range Core ML's integers have (the converter warns
+    at the line using it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("offsets", torch.tensor([1, 2, 3, 2 ** 40]))
+
+    def forward(self, x):
+        return x + self.offsets  # int64 beyond int32
+
+
 def calibrate(module, shape):
     """Random weights alone let activations shrink layer after layer (a fresh mobilenet_v2 answers
     about 1e-9 everywhere), which would make any numerical comparison of outputs vacuous. As training
@@ -108,6 +120,7 @@ def main():
         print("made", path, file=sys.stderr)
     if args.all and not args.only:
         torch.jit.script(Unsupported()).save(os.path.join(args.out, "unsupported.pt"))
+        torch.jit.script(Int64Offsets()).save(os.path.join(args.out, "int64_offsets.pt"))
 
 
 if __name__ == "__main__":

@@ -181,6 +181,7 @@ int convertCommand(const std::vector<std::string>& args) {
     try {
         LoweringRegistry registry = hostRegistry(pluginPaths);
         ConversionSummary s = convertModel(options, registry);
+        for (const auto& w : s.warnings) std::cerr << w.str() << "\n";
         const bool nn = s.format == ModelFormat::NeuralNetwork;
         std::cout << "wrote " << output << " (" << (nn ? "NeuralNetwork" : "ML Program") << ", " << targetName(s.target)
                   << "): " << s.operations << (nn ? " layers " : " ops, ");
