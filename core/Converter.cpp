@@ -3,6 +3,7 @@
 #include "backend/Description.h"
 #include "backend/mlprogram/MLPackageWriter.h"
 #include "backend/neuralnetwork/NeuralNetworkWriter.h"
+#include "frontend/TorchGraph.h"
 #include "passes/Passes.h"
 
 #include <chrono>
@@ -113,6 +114,8 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
     summary.warnings = lowered.warnings;
     ModelOptions model = options.model;
     model.target = target;
+    for (const ModelInput& in : options.inputs)
+        if (!in.enumeratedShapes.empty()) model.enumeratedShapes[sanitizeName(in.name)] = in.enumeratedShapes;
     if (auto problems = checkModelOptions(*lowered.program, model); !problems.empty()) {
         std::vector<Diagnostic> diags;
         for (auto& p : problems) diags.push_back({options.modelPath, std::move(p)});

@@ -89,7 +89,7 @@ int verifyCommand(const std::vector<std::string>& args) {
         ("help,h", "show this help")
         ("input", po::value(&inputSpecs)->composing(),
          "NAME:D1,D2,... — the sizes to use for an input (needed only where the model's input is flexible: "
-         "a flexible dim defaults to its lower bound)")
+         "a flexible dim defaults to its lower bound, enumerated shapes to the first one)")
         ("input-file", po::value(&inputFiles)->composing(), "NAME=FILE.npy|FILE.pt — the values of an input, instead of random ones")
         ("atol", po::value(&atol), "absolute tolerance (default 1e-4; 1e-3 for fp16 programs)")
         ("rtol", po::value(&rtol), "tolerance relative to each output's scale, max|torch| (default 1e-4; 3e-2 for fp16)")
@@ -193,7 +193,12 @@ int verifyCommand(const std::vector<std::string>& args) {
                     runtime::concreteSizes(*v, &sizes);  // checks the file's shape against the input
                 } else {
                     auto o = sizeOverrides.find(v->name());
-                    t = runtime::randomInput(v->type(), runtime::concreteSizes(*v, o == sizeOverrides.end() ? nullptr : &o->second), gen);
+                    const std::vector<int64_t>* sizes = o == sizeOverrides.end() ? nullptr : &o->second;
+                    // An input with enumerated shapes takes one of them: the first (its default) unless told.
+                    for (const auto& f : read.inputs)
+                        if (f.name == v->name() && !f.isImage && !f.enumeratedShapes.empty())
+                            sizes = &runtime::enumeratedShape(f, sizes);
+                    t = runtime::randomInput(v->type(), runtime::concreteSizes(*v, sizes), gen);
                 }
                 executorInputs[v->name()] = t;
                 // An image input takes pixels: random ones are integers in 0..255, and LibTorch's

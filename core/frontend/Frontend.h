@@ -41,6 +41,9 @@ private:
 struct ModelInput {
     std::string name;
     TensorType type;
+    /// `--input NAME:S1|S2|...`: the only shapes the model accepts. The type's dims that differ
+    /// between them are symbolic, bounded by the smallest and largest size.
+    std::vector<std::vector<int64_t>> enumeratedShapes = {};
 };
 
 struct FrontendOptions {

@@ -41,6 +41,24 @@ std::vector<int64_t> concreteSizes(const mil::Value& input, const std::vector<in
     return sizes;
 }
 
+namespace {
+std::string sizesText(const std::vector<int64_t>& sizes) {
+    std::string s;
+    for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "," : "") + std::to_string(sizes[i]);
+    return s;
+}
+}  // namespace
+
+const std::vector<int64_t>& enumeratedShape(const FeatureInfo& input, const std::vector<int64_t>* requested) {
+    if (!requested) return input.enumeratedShapes.front();
+    for (const auto& shape : input.enumeratedShapes)
+        if (shape == *requested) return shape;
+    std::string known;
+    for (const auto& shape : input.enumeratedShapes) known += (known.empty() ? "" : " | ") + sizesText(shape);
+    throw std::invalid_argument("--input " + input.name + ": " + sizesText(*requested) +
+                                " is not one of the model's enumerated shapes (" + known + ")");
+}
+
 at::Tensor randomInput(const TensorType& type, const std::vector<int64_t>& sizes, at::Generator& gen) {
     switch (type.dtype) {
         case DType::Bool: return at::bernoulli(at::full(sizes, 0.5), gen).to(at::kBool);

@@ -61,6 +61,10 @@ struct OutputComparison {
     std::string problem;                  ///< why it fails, when it does for a reason besides size
 };
 
+/// The shape of an input with enumerated shapes to run at: `requested` when it is one of them (else
+/// throws std::invalid_argument listing them), the first (the model's default) when null.
+const std::vector<int64_t>& enumeratedShape(const FeatureInfo& input, const std::vector<int64_t>* requested);
+
 /// Compares one output (in fp64; NaN where the other has none fails, shapes must be equal). An
 /// integer or bool output of LibTorch (token ids, indices, masks) must be matched exactly: a
 /// tolerance relative to its scale would let an id differ.
