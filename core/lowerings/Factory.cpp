@@ -20,7 +20,11 @@ DType factoryDType(LoweringContext& ctx, DType whenNone) {
 mil::Value* filled(LoweringContext& ctx, const std::vector<Arg>& sizes, const Arg& value, DType dtype) {
     mil::Builder& b = ctx.builder();
     bool isStatic = true;
-    for (const Arg& s : sizes) isStatic = isStatic && isIntConstant(s);
+    for (const Arg& s : sizes) {
+        isStatic = isStatic && isIntConstant(s);
+        if (isIntConstant(s) && std::get<int64_t>(s.literal()) < 0)
+            ctx.fail("sizes must not be negative, got " + std::to_string(std::get<int64_t>(s.literal())));
+    }
     if (isStatic && isNumberLiteral(value)) {
         std::vector<int64_t> shape;
         for (const Arg& s : sizes) shape.push_back(std::get<int64_t>(s.literal()));
