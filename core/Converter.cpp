@@ -3,6 +3,7 @@
 #include "backend/Description.h"
 #include "backend/mlprogram/MLPackageWriter.h"
 #include "backend/neuralnetwork/NeuralNetworkWriter.h"
+#include "frontend/TorchGraph.h"
 #include "passes/Passes.h"
 
 #include <chrono>
@@ -110,8 +111,11 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
     fe.target = neuralNetwork ? std::max(target, Target::iOS15) : target;
     fe.modelPath = options.modelPath;
     LoweredModel lowered = lowerModule(std::move(module), fe, registry);
+    summary.warnings = lowered.warnings;
     ModelOptions model = options.model;
     model.target = target;
+    for (const ModelInput& in : options.inputs)
+        if (!in.enumeratedShapes.empty()) model.enumeratedShapes[sanitizeName(in.name)] = in.enumeratedShapes;
     if (auto problems = checkModelOptions(*lowered.program, model); !problems.empty()) {
         std::vector<Diagnostic> diags;
         for (auto& p : problems) diags.push_back({options.modelPath, std::move(p)});

@@ -38,6 +38,7 @@ struct ConversionSummary {
     size_t operations = 0;  ///< ML Program operations, or NeuralNetwork layers
     uint32_t blobs = 0;
     uint64_t weightBytes = 0;
+    std::vector<Diagnostic> warnings = {};  ///< the lowering's warnings (int64 narrowing, ...)
 };
 
 /// The format `options` asks for: --format, else the output's extension. Throws ConversionError

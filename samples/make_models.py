@@ -6,7 +6,8 @@ Run with Debian's interpreter, which has python3-torch and python3-torchvision:
     /usr/bin/python3 samples/make_models.py --out models            # resnet18 only (the quick start)
     /usr/bin/python3 samples/make_models.py --out models --all      # every sample model
 
-Each model is traced in eval mode and saved as NAME.pt; NAME.input says its --input flag.
+Each model is traced in eval mode and saved as NAME.pt; NAME.input says its --input flag. --all
+also makes the sentence-completion demo, finish_my_sentence.pt (samples/sentence/).
 """
 import argparse
 import os
@@ -48,6 +49,18 @@ class Unsupported(torch.nn.Module):
         return torch.logcumsumexp(y, 1)
 
 
+class Int64Offsets(torch.nn.Module):
+    """Adds int64 offsets, one beyond the int32 range Core ML's integers have (the converter warns
+    at the line using it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("offsets", torch.tensor([1, 2, 3, 2 ** 40]))
+
+    def forward(self, x):
+        return x + self.offsets  # int64 beyond int32
+
+
 def calibrate(module, shape):
     """Random weights alone let activations shrink layer after layer (a fresh mobilenet_v2 answers
     about 1e-9 everywhere), which would make any numerical comparison of outputs vacuous. As training
@@ -83,6 +96,19 @@ def save(module, shape, path):
     traced.save(path)
 
 
+def make_sentence_demo(out):
+    """The sentence-completion demo (a traced predictor in a scripted loop), made again when its
+    script changed since."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    script = os.path.join(here, "sentence", "finish_my_sentence.py")
+    path = os.path.join(out, "finish_my_sentence.pt")
+    if os.path.exists(path) and os.path.getmtime(path) >= os.path.getmtime(script):
+        return
+    sys.path.insert(0, os.path.dirname(script))
+    import finish_my_sentence
+    finish_my_sentence.build(out)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="directory for the .pt files")
@@ -92,9 +118,12 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(0)
 
-    names = args.only or (list(torchvision_models()) if args.all else ["resnet18"])
+    names = args.only or (list(torchvision_models()) + ["finish_my_sentence"] if args.all else ["resnet18"])
     for name in names:
         path = os.path.join(args.out, name + ".pt")
+        if name == "finish_my_sentence":
+            make_sentence_demo(args.out)
+            continue
         if name == "unsupported":
             torch.jit.script(Unsupported()).save(path)
             shape = (1, 4)
@@ -108,6 +137,7 @@ def main():
         print("made", path, file=sys.stderr)
     if args.all and not args.only:
         torch.jit.script(Unsupported()).save(os.path.join(args.out, "unsupported.pt"))
+        torch.jit.script(Int64Offsets()).save(os.path.join(args.out, "int64_offsets.pt"))
 
 
 if __name__ == "__main__":

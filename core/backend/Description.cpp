@@ -14,6 +14,20 @@ spec::ArrayFeatureType::ArrayDataType arrayDataType(DType dtype) {
     }
 }
 
+void fillFeatureType(const TensorType& type, const std::vector<std::vector<int64_t>>& enumerated,
+                     spec::FeatureType& out) {
+    if (enumerated.empty()) return fillFeatureType(type, out);
+    auto* array = out.mutable_multiarraytype();
+    array->set_datatype(arrayDataType(type.dtype));
+    // The default shape is the first one listed; Core ML checks it is among the enumerated ones.
+    for (int64_t s : enumerated.front()) array->add_shape(s);
+    auto* shapes = array->mutable_enumeratedshapes();
+    for (const auto& sizes : enumerated) {
+        auto* shape = shapes->add_shapes();
+        for (int64_t s : sizes) shape->add_shape(s);
+    }
+}
+
 void fillFeatureType(const TensorType& type, spec::FeatureType& out) {
     auto* array = out.mutable_multiarraytype();
     array->set_datatype(arrayDataType(type.dtype));
@@ -107,7 +121,9 @@ void fillDescription(const mil::Program& program, const ModelOptions& options, s
                                                                     : spec::ImageFeatureType::GRAYSCALE);
             continue;
         }
-        fillFeatureType(in->type(), *f->mutable_type());
+        const auto enumerated = options.enumeratedShapes.find(in->name());
+        if (enumerated != options.enumeratedShapes.end()) fillFeatureType(in->type(), enumerated->second, *f->mutable_type());
+        else fillFeatureType(in->type(), *f->mutable_type());
     }
     for (const mil::Value* v : fn.body.outputs()) {
         auto* f = out.add_output();

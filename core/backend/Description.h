@@ -15,6 +15,11 @@ spec::ArrayFeatureType::ArrayDataType arrayDataType(DType dtype);
 /// Fills a feature type from a tensor type (bounded dims become a shape range).
 void fillFeatureType(const TensorType& type, spec::FeatureType& out);
 
+/// Fills a feature type that accepts only the `enumerated` shapes (the first is the default);
+/// with none, the same as the overload above.
+void fillFeatureType(const TensorType& type, const std::vector<std::vector<int64_t>>& enumerated,
+                     spec::FeatureType& out);
+
 /// Inputs and outputs of `main`, and the metadata. An input named by `options.images` is declared
 /// as an image (fp32 [1, C, H, W] in the program, C = 3 for RGB/BGR and 1 for grayscale).
 void fillDescription(const mil::Program& program, const ModelOptions& options, spec::ModelDescription& out);

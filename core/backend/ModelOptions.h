@@ -38,6 +38,9 @@ struct ModelOptions {
     std::vector<ImageInput> images;
     /// Non-empty: the model is a classifier; its single output holds one score per label.
     std::vector<std::string> classLabels;
+    /// Inputs that accept only these shapes (`--input NAME:S1|S2`), by input name; the description
+    /// declares them as enumerated shapes instead of a shape range.
+    std::map<std::string, std::vector<std::vector<int64_t>>> enumeratedShapes = {};
 };
 
 /// The classifier's outputs: the predicted label, and the label -> probability dictionary.

@@ -84,8 +84,9 @@ int convertCommand(const std::vector<std::string>& args) {
         ("output-file,o", po::value(&output), "the model to write: OUT.mlpackage (ML Program) or OUT.mlmodel (NeuralNetwork)")
         ("format", po::value(&format), "mlprogram or neuralnetwork (default: by the output's extension)")
         ("input", po::value(&unusedSpecs)->composing(),
-         "NAME:D1,D2,...[:dtype] — one per forward() argument, in order; a dim may be a range lo..hi; "
-         "dtype fp32 (default), fp16, int32, bool")
+         "NAME:D1,D2,...[:dtype] — one per forward() argument, in order; a dim may be a range lo..hi (hi may be "
+         "omitted: unbounded), or the shape a list of the only shapes accepted, S1|S2|...; dtype fp32 (default), "
+         "fp16, int32 (torch's int64 becomes int32), bool")
         ("image", po::value(&unusedSpecs)->composing(),
          "NAME:1,C,H,W:scale=S:bias=B1,B2,B3[:rgb|bgr|gray] — a forward() argument declared as an image (pixels "
          "0..255); the model receives pixel * S + B[channel]. Takes the argument's place among the --input flags")
@@ -183,6 +184,7 @@ int convertCommand(const std::vector<std::string>& args) {
     options.outputNames = outputs;
     try {
         ConversionSummary s = convertModel(options, registry);
+        for (const auto& w : s.warnings) std::cerr << w.str() << "\n";
         const bool nn = s.format == ModelFormat::NeuralNetwork;
         std::cout << "wrote " << output << " (" << (nn ? "NeuralNetwork" : "ML Program") << ", " << targetName(s.target)
                   << "): " << s.operations << (nn ? " layers " : " ops, ");

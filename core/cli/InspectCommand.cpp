@@ -28,7 +28,47 @@ void printFeature(const runtime::FeatureInfo& f) {
         std::cout << "\n";
         return;
     }
-    std::cout << f.type.str() << "\n";
+    std::cout << f.type.str();
+    if (!f.enumeratedShapes.empty()) {
+        std::cout << ", enumerated shapes:";
+        for (size_t i = 0; i < f.enumeratedShapes.size(); ++i) {
+            std::cout << (i ? " |" : "") << " ";
+            for (size_t k = 0; k < f.enumeratedShapes[i].size(); ++k) std::cout << (k ? "," : "") << f.enumeratedShapes[i][k];
+        }
+    }
+    std::cout << "\n";
+}
+
+/// Ops of `block` and of the blocks nested in it.
+size_t opsWithin(const mil::Block& block) {
+    size_t n = 0;
+    mil::walk(block, [&](const mil::Operation&) { ++n; });
+    return n;
+}
+
+/// One line per op that holds blocks (cond, while_loop): each block's op count (nested ones
+/// included) and its own ops by type; then the same for the blocks inside it, indented.
+void printNestedBlocks(const mil::Block& block, const std::string& indent) {
+    for (const auto& op : block.operations()) {
+        if (op->blocks().empty()) continue;
+        const std::string name = op->outputs().empty() ? "" : " " + op->outputs().front()->name();
+        std::cout << indent << op->type() << name << ":\n";
+        const bool loop = op->type() == "while_loop";
+        for (size_t b = 0; b < op->blocks().size(); ++b) {
+            const mil::Block& sub = *op->blocks()[b];
+            const std::string role = loop ? (b == 0 ? "condition" : "body") : (b == 0 ? "then" : "else");
+            std::map<std::string, int> own;
+            for (const auto& inner : sub.operations()) ++own[inner->type()];
+            std::cout << indent << "  " << role << ": " << opsWithin(sub) << " ops (";
+            bool first = true;
+            for (const auto& [type, n] : own) {
+                std::cout << (first ? "" : ", ") << type << " " << n;
+                first = false;
+            }
+            std::cout << ")\n";
+            printNestedBlocks(sub, indent + "    ");
+        }
+    }
 }
 
 }  // namespace
@@ -36,8 +76,8 @@ void printFeature(const runtime::FeatureInfo& f) {
 int inspectCommand(const std::vector<std::string>& args) {
     if (args.size() != 1 || args[0] == "--help" || args[0] == "-h") {
         std::cout << "usage: ts2coreml inspect OUT.mlpackage|OUT.mlmodel\n\nShows the model's inputs (image inputs with their "
-                     "preprocessing), outputs (a classifier's label and probabilities), metadata, op histogram and weight "
-                     "blob count, as read back from the file.\n";
+                     "preprocessing, enumerated shapes), outputs (a classifier's label and probabilities), metadata, op "
+                     "histogram (with the ops of each if / loop block) and weight blob count, as read back from the file.\n";
         return args.size() == 1 ? 0 : 2;
     }
     runtime::ReadModel model;
@@ -72,8 +112,16 @@ int inspectCommand(const std::vector<std::string>& args) {
             ++histogram[op.type()];
             ++total;
         });
-    std::cout << "operations: " << total << (model.kind == runtime::ModelKind::NeuralNetwork ? " (the layers, as MIL ops)" : "") << "\n";
+    std::cout << "operations: " << total << (model.kind == runtime::ModelKind::NeuralNetwork ? " (the layers, as MIL ops)" : "");
+    const mil::Block& main = model.program->main().body;
+    const size_t nested = total - main.operations().size();
+    if (nested > 0) std::cout << ", " << main.operations().size() << " in main and " << nested << " in nested blocks";
+    std::cout << "\n";
     for (const auto& [type, n] : histogram) std::cout << "  " << type << " " << n << "\n";
+    if (nested > 0) {
+        std::cout << "nested blocks (op count including deeper blocks; own ops by type):\n";
+        printNestedBlocks(main, "  ");
+    }
     if (model.kind == runtime::ModelKind::NeuralNetwork)
         std::cout << "weights: inside the model file" << (model.fp16Weights ? " (fp16)" : "") << "\n";
     else

@@ -56,6 +56,14 @@ at::Tensor readTensorFile(const std::string& path) {
     return value.toTensor();
 }
 
+/// `    label: 1 2 3` for a short 1-D integer output (generated token ids are worth seeing).
+void printIntegers(const std::string& label, const at::Tensor& t) {
+    if (t.dim() != 1 || t.numel() > 64) return;
+    std::cout << "    " << label << ":";
+    for (int64_t k = 0; k < t.numel(); ++k) std::cout << " " << t[k].item<int64_t>();
+    std::cout << "\n";
+}
+
 struct Timer {
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
     double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); }
@@ -82,7 +90,7 @@ int verifyCommand(const std::vector<std::string>& args) {
         ("help,h", "show this help")
         ("input", po::value(&inputSpecs)->composing(),
          "NAME:D1,D2,... — the sizes to use for an input (needed only where the model's input is flexible: "
-         "a flexible dim defaults to its lower bound)")
+         "a flexible dim defaults to its lower bound, enumerated shapes to the first one)")
         ("input-file", po::value(&inputFiles)->composing(), "NAME=FILE.npy|FILE.pt — the values of an input, instead of random ones")
         ("atol", po::value(&atol), "absolute tolerance (default 1e-4; 1e-3 for fp16 programs)")
         ("rtol", po::value(&rtol), "tolerance relative to each output's scale, max|torch| (default 1e-4; 3e-2 for fp16)")
@@ -186,7 +194,12 @@ int verifyCommand(const std::vector<std::string>& args) {
                     runtime::concreteSizes(*v, &sizes);  // checks the file's shape against the input
                 } else {
                     auto o = sizeOverrides.find(v->name());
-                    t = runtime::randomInput(v->type(), runtime::concreteSizes(*v, o == sizeOverrides.end() ? nullptr : &o->second), gen);
+                    const std::vector<int64_t>* sizes = o == sizeOverrides.end() ? nullptr : &o->second;
+                    // An input with enumerated shapes takes one of them: the first (its default) unless told.
+                    for (const auto& f : read.inputs)
+                        if (f.name == v->name() && !f.isImage && !f.enumeratedShapes.empty())
+                            sizes = &runtime::enumeratedShape(f, sizes);
+                    t = runtime::randomInput(v->type(), runtime::concreteSizes(*v, sizes), gen);
                 }
                 executorInputs[v->name()] = t;
                 // An image input takes pixels: random ones are integers in 0..255, and LibTorch's
@@ -291,12 +304,21 @@ int verifyCommand(const std::vector<std::string>& args) {
         const std::string& name = outNames[i]->name();
         runtime::OutputComparison c = runtime::compareOutput(name, reference[i], actual[i], tol);
         allPass = allPass && c.pass;
-        std::cout << "  " << (c.pass ? "PASS " : "FAIL ") << name << " " << shapeText(c.shape) << "  max abs err "
-                  << number(c.maxAbsError) << ", max rel err " << number(c.maxRelError) << " (scale " << number(c.scale)
-                  << ")";
+        std::cout << "  " << (c.pass ? "PASS " : "FAIL ") << name << " " << shapeText(c.shape);
+        if (c.exact) std::cout << "  integers, compared exactly";
+        else
+            std::cout << "  max abs err " << number(c.maxAbsError) << ", max rel err " << number(c.maxRelError)
+                      << " (scale " << number(c.scale) << ")";
         if (!c.problem.empty()) std::cout << ": " << c.problem;
         std::cout << "\n";
-        if (!c.pass)
+        // A short integer output (generated token ids) is worth seeing.
+        if (c.exact) {
+            printIntegers(c.pass ? "values" : "Core ML", actual[i]);
+            if (!c.pass) printIntegers("LibTorch", reference[i]);
+        }
+        if (!c.pass && c.exact)
+            std::cerr << "ts2coreml verify: FAIL: output " << name << ": " << c.problem << "\n";
+        else if (!c.pass)
             std::cerr << "ts2coreml verify: FAIL: output " << name << ": max abs err " << number(c.maxAbsError)
                       << " > atol " << number(tol.atol) << " + rtol " << number(tol.rtol) << " * scale " << number(c.scale)
                       << (c.problem.empty() ? "" : " (" + c.problem + ")") << "\n";

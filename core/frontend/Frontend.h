@@ -15,11 +15,14 @@
 
 namespace ts2coreml {
 
-/// One problem a user can fix, at a place in their files.
+/// One problem a user can fix (or, for a warning, should know about), at a place in their files.
 struct Diagnostic {
     std::string location;  ///< "model.py:12:8" or "model.pt (Net/layer1)"; may be empty
     std::string message;
-    std::string str() const { return (location.empty() ? "" : location + ": ") + "error: " + message; }
+    bool warning = false;
+    std::string str() const {
+        return (location.empty() ? "" : location + ": ") + (warning ? "warning: " : "error: ") + message;
+    }
 };
 
 /// A failed conversion: every diagnostic found, and the exit code it deserves (1 or 2).
@@ -38,6 +41,9 @@ private:
 struct ModelInput {
     std::string name;
     TensorType type;
+    /// `--input NAME:S1|S2|...`: the only shapes the model accepts. The type's dims that differ
+    /// between them are symbolic, bounded by the smallest and largest size.
+    std::vector<std::vector<int64_t>> enumeratedShapes = {};
 };
 
 struct FrontendOptions {
@@ -52,6 +58,9 @@ struct LoweredModel {
     std::unique_ptr<mil::Program> program;
     std::vector<std::string> inputNames;
     std::vector<std::string> outputNames;
+    /// What the user should know about the conversion: e.g. int64 narrowed to int32 where values
+    /// may not fit.
+    std::vector<Diagnostic> warnings = {};
     std::shared_ptr<void> keepAlive;
 };
 

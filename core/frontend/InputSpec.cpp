@@ -1,5 +1,6 @@
 #include "frontend/InputSpec.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace ts2coreml {
@@ -16,6 +17,50 @@ int64_t parseDim(const std::string& s, const std::string& spec) {
     if (used != s.size() || v < 0) throw std::invalid_argument("--input '" + spec + "': bad dimension '" + s + "'");
     return v;
 }
+
+std::vector<std::string> splitOn(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    for (size_t start = 0;;) {
+        const size_t at = text.find(separator, start);
+        parts.push_back(text.substr(start, at == std::string::npos ? std::string::npos : at - start));
+        if (at == std::string::npos) return parts;
+        start = at + 1;
+    }
+}
+
+/// `S1|S2|...`, each shape `D1,D2,...` of fixed sizes and one rank: the input's enumerated shapes.
+/// A dim on which they disagree is symbolic, bounded by the smallest and largest size.
+void parseEnumeratedShapes(const std::string& dims, const std::string& spec, ModelInput& in) {
+    for (const std::string& shapeText : splitOn(dims, '|')) {
+        if (shapeText.empty()) throw std::invalid_argument("--input '" + spec + "': empty shape between '|'");
+        std::vector<int64_t> sizes;
+        for (const std::string& d : splitOn(shapeText, ',')) {
+            if (d.empty()) throw std::invalid_argument("--input '" + spec + "': empty dimension");
+            if (d.find("..") != std::string::npos)
+                throw std::invalid_argument("--input '" + spec + "': '" + d +
+                                            "': enumerated shapes list fixed sizes (a range is a single shape: NAME:lo..hi,...)");
+            sizes.push_back(parseDim(d, spec));
+        }
+        if (!in.enumeratedShapes.empty() && sizes.size() != in.enumeratedShapes.front().size())
+            throw std::invalid_argument("--input '" + spec + "': enumerated shapes must have one rank (" + shapeText +
+                                        " has " + std::to_string(sizes.size()) + " dims, the first " +
+                                        std::to_string(in.enumeratedShapes.front().size()) + ")");
+        for (const auto& seen : in.enumeratedShapes)
+            if (seen == sizes) throw std::invalid_argument("--input '" + spec + "': shape " + shapeText + " is listed twice");
+        in.enumeratedShapes.push_back(std::move(sizes));
+    }
+    const auto& first = in.enumeratedShapes.front();
+    size_t symbols = 0;
+    for (size_t i = 0; i < first.size(); ++i) {
+        int64_t lo = first[i], hi = first[i];
+        for (const auto& s : in.enumeratedShapes) {
+            lo = std::min(lo, s[i]);
+            hi = std::max(hi, s[i]);
+        }
+        in.type.shape.push_back(lo == hi ? Dim::fixed(lo) : Dim::symbolic(in.name + "_d" + std::to_string(symbols++), lo, hi));
+    }
+}
+
 }  // namespace
 
 ModelInput parseInputSpec(const std::string& spec) {
@@ -35,6 +80,10 @@ ModelInput parseInputSpec(const std::string& spec) {
     else if (dtype == "int32") in.type.dtype = DType::Int32;
     else if (dtype == "bool") in.type.dtype = DType::Bool;
     else throw std::invalid_argument("--input '" + spec + "': unknown dtype '" + dtype + "' (fp32, fp16, int32, bool)");
+    if (dims.find('|') != std::string::npos) {
+        parseEnumeratedShapes(dims, spec, in);
+        return in;
+    }
     size_t start = 0, symbols = 0;
     while (start <= dims.size()) {
         auto comma = dims.find(',', start);

@@ -1,4 +1,5 @@
-// Parsing of --input NAME:D1,D2,...[:dtype] (dims may be ranges lo..hi).
+// Parsing of --input NAME:D1,D2,...[:dtype] (dims may be ranges lo..hi; or enumerated shapes
+// NAME:S1|S2|...[:dtype]).
 #pragma once
 
 #include "backend/ModelOptions.h"

@@ -330,6 +330,15 @@ LoweredModel GraphLowering::run() {
         mil::Value* v = fn.body.addInput(sanitizeName(in.name), in.type);
         values_[args[i]] = Arg::tensor(v);
         out.inputNames.push_back(v->name());
+        // An integer input is int64 on torch's side (its default, and what a trace records).
+        auto tensorType = args[i]->type()->cast<c10::TensorType>();
+        const auto scalar = tensorType ? tensorType->scalarType() : c10::nullopt;
+        if (in.type.dtype == DType::Int32 && (!scalar || *scalar == at::kLong))
+            warnings_.push_back({options_.modelPath,
+                                 "input '" + in.name + "' is declared int32, and torch's integers are int64: Core ML "
+                                 "has no int64, so values outside [-2147483648, 2147483647] cannot be passed and "
+                                 "integer arithmetic on this input wraps at 32 bits",
+                                 true});
     }
 
     for (torch::jit::Node* node : graph_->nodes()) lowerNode(node);
@@ -337,6 +346,7 @@ LoweredModel GraphLowering::run() {
     bindOutputs(fn, out);
     if (!errors_.empty()) throw ConversionError(std::move(errors_), 1);
     out.program = std::move(program_);
+    out.warnings = std::move(warnings_);
     return out;
 }
 
@@ -377,11 +387,33 @@ void GraphLowering::bindOutputs(mil::Function& fn, LoweredModel& out) {
     }
 }
 
+c10::IValue GraphLowering::narrowedConstant(c10::IValue value, const torch::jit::Node& node) {
+    if (!value.isTensor() || value.toTensor().scalar_type() != at::kLong || value.toTensor().numel() == 0) return value;
+    const at::Tensor t = value.toTensor();
+    constexpr int64_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+    const int64_t least = t.min().item<int64_t>(), most = t.max().item<int64_t>();
+    if (least >= lo && most <= hi) return value;
+    const int64_t example = most > hi ? most : least;
+    // Folded and frozen constants have no source range; the line that uses one is the user's.
+    std::string where = sourceLocation(node);
+    for (const auto& use : node.output()->uses())
+        if (where.empty()) where = sourceLocation(*use.user);
+    if (where.empty()) where = describeLocation(node, options_.modelPath);
+    const std::string name = node.output()->hasDebugName() ? " '" + node.output()->debugName() + "'" : "";
+    warnings_.push_back({where,
+                         "an int64 constant" + name + " (" + std::to_string(t.numel()) + (t.numel() == 1 ? " value" : " values") + ") holds " +
+                             std::to_string(example) +
+                             ", outside the int32 range: Core ML has no int64, so its values are clamped to [" +
+                             std::to_string(lo) + ", " + std::to_string(hi) + "]",
+                         true});
+    return t.clamp(lo, hi);
+}
+
 bool GraphLowering::lowerStructural(torch::jit::Node* node) {
     const std::string kind = node->kind().toQualString();
     auto in = [&](size_t i) -> const Arg& { return values_.at(node->input(i)); };
     if (kind == "prim::Constant") {
-        values_[node->output()] = ivalueToArg(*torch::jit::toIValue(node->output()));
+        values_[node->output()] = ivalueToArg(narrowedConstant(*torch::jit::toIValue(node->output()), *node));
     } else if (kind == "prim::ListConstruct" || kind == "prim::TupleConstruct") {
         std::vector<Arg> elems;
         for (size_t i = 0; i < node->inputs().size(); ++i) elems.push_back(in(i));

@@ -62,6 +62,9 @@ private:
     /// A torch value as a MIL value in the current block (constants are emitted).
     mil::Value* blockValue(torch::jit::Value* v, const std::string& what);
     void bindOutputs(mil::Function& fn, LoweredModel& out);
+    /// Core ML has no int64: an int64 constant outside the int32 range is clamped into it, with a
+    /// warning at its source line.
+    c10::IValue narrowedConstant(c10::IValue value, const torch::jit::Node& node);
 
     std::shared_ptr<torch::jit::Graph> graph_;
     const LoweringRegistry& registry_;
@@ -71,6 +74,7 @@ private:
     std::unordered_map<const torch::jit::Value*, Arg> values_;
     std::set<std::string> usedNames_;
     std::vector<Diagnostic> errors_;
+    std::vector<Diagnostic> warnings_;
     size_t nodeFirstOp_ = 0;  ///< index in the block of the first op made by the current node
 };
 

@@ -10,6 +10,7 @@ void registerBuiltinLowerings(Registry& registry) {
     populateCastLowerings(registry);
     populateConvolutionLowerings(registry);
     populateElementwiseLowerings(registry);
+    populateFactoryLowerings(registry);
     populateIndexingLowerings(registry);
     populateLinearLowerings(registry);
     populateNormalizationLowerings(registry);

@@ -11,6 +11,7 @@ void populateActivationLowerings(Registry& registry);
 void populateCastLowerings(Registry& registry);
 void populateConvolutionLowerings(Registry& registry);
 void populateElementwiseLowerings(Registry& registry);
+void populateFactoryLowerings(Registry& registry);
 void populateIndexingLowerings(Registry& registry);
 void populateLinearLowerings(Registry& registry);
 void populateNormalizationLowerings(Registry& registry);

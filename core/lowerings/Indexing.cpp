@@ -111,8 +111,11 @@ void lowerSelect(LoweringContext& ctx) {
     end[static_cast<size_t>(dim)] = i + 1;
     mask[static_cast<size_t>(dim)] = false;
     squeeze[static_cast<size_t>(dim)] = true;
+    // x[-1] of a run-time size: [-1:0] would be empty, [-1:] (end masked) is the last element.
+    std::vector<bool> endMask = mask;
+    if (i == -1) endMask[static_cast<size_t>(dim)] = true;
     ctx.bind(0, b.add("slice_by_index", {{"x", x}, {"begin", begin}, {"end", end}, {"begin_mask", boolVector(b, mask)},
-                                         {"end_mask", boolVector(b, mask)}, {"squeeze_mask", boolVector(b, squeeze)}}));
+                                         {"end_mask", boolVector(b, endMask)}, {"squeeze_mask", boolVector(b, squeeze)}}));
 }
 
 // select.t(list, idx): an element of a list.

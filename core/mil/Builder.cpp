@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -16,15 +17,22 @@ std::string Builder::freshName(const std::string& prefix) { return prefix + "_" 
 
 namespace {
 
+/// An int64 as int32, clamped: Core ML has no int64, and torch's "to the end" sentinel
+/// (INT64_MAX, a slice's default end) must stay the largest int rather than wrap to -1.
+int32_t saturated(int64_t v) {
+    return static_cast<int32_t>(std::clamp<int64_t>(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+}
+
 std::shared_ptr<ConstData> literalData(const Literal& l) {
     if (std::holds_alternative<bool>(l)) return ConstData::fromBools({std::get<bool>(l)}, {});
-    if (std::holds_alternative<int64_t>(l))
-        return ConstData::fromInts({static_cast<int32_t>(std::get<int64_t>(l))}, {});
+    if (std::holds_alternative<int64_t>(l)) return ConstData::fromInts({saturated(std::get<int64_t>(l))}, {});
     if (std::holds_alternative<double>(l)) return ConstData::fromFloats({static_cast<float>(std::get<double>(l))}, {});
     if (std::holds_alternative<std::string>(l)) return ConstData::fromString(std::get<std::string>(l));
     if (std::holds_alternative<std::vector<int64_t>>(l)) {
         const auto& v = std::get<std::vector<int64_t>>(l);
-        return ConstData::fromInts(std::vector<int32_t>(v.begin(), v.end()), {static_cast<int64_t>(v.size())});
+        std::vector<int32_t> narrow(v.size());
+        std::transform(v.begin(), v.end(), narrow.begin(), saturated);
+        return ConstData::fromInts(narrow, {static_cast<int64_t>(v.size())});
     }
     if (std::holds_alternative<std::vector<double>>(l)) {
         const auto& v = std::get<std::vector<double>>(l);
@@ -37,7 +45,7 @@ std::shared_ptr<ConstData> literalData(const Literal& l) {
 std::shared_ptr<const ConstData> narrow(std::shared_ptr<const ConstData> c) {
     if (c->dtype == DType::Int64) {
         std::vector<int32_t> v(static_cast<size_t>(c->numel()));
-        for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int32_t>(c->asInt(i));
+        for (size_t i = 0; i < v.size(); ++i) v[i] = saturated(c->asInt(i));
         return ConstData::fromInts(v, c->sizes);
     }
     if (c->dtype == DType::Float64) {

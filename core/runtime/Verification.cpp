@@ -41,6 +41,24 @@ std::vector<int64_t> concreteSizes(const mil::Value& input, const std::vector<in
     return sizes;
 }
 
+namespace {
+std::string sizesText(const std::vector<int64_t>& sizes) {
+    std::string s;
+    for (size_t i = 0; i < sizes.size(); ++i) s += (i ? "," : "") + std::to_string(sizes[i]);
+    return s;
+}
+}  // namespace
+
+const std::vector<int64_t>& enumeratedShape(const FeatureInfo& input, const std::vector<int64_t>* requested) {
+    if (!requested) return input.enumeratedShapes.front();
+    for (const auto& shape : input.enumeratedShapes)
+        if (shape == *requested) return shape;
+    std::string known;
+    for (const auto& shape : input.enumeratedShapes) known += (known.empty() ? "" : " | ") + sizesText(shape);
+    throw std::invalid_argument("--input " + input.name + ": " + sizesText(*requested) +
+                                " is not one of the model's enumerated shapes (" + known + ")");
+}
+
 at::Tensor randomInput(const TensorType& type, const std::vector<int64_t>& sizes, at::Generator& gen) {
     switch (type.dtype) {
         case DType::Bool: return at::bernoulli(at::full(sizes, 0.5), gen).to(at::kBool);
@@ -103,6 +121,7 @@ OutputComparison compareOutput(const std::string& name, const at::Tensor& refere
     c.name = name;
     c.shape.assign(actual.sizes().begin(), actual.sizes().end());
     c.referenceShape.assign(reference.sizes().begin(), reference.sizes().end());
+    c.exact = !reference.is_floating_point() && !reference.is_complex();
     if (c.shape != c.referenceShape) {
         c.problem = "shape differs from LibTorch's";
         c.maxAbsError = c.maxRelError = std::numeric_limits<double>::infinity();
@@ -124,6 +143,14 @@ OutputComparison compareOutput(const std::string& name, const at::Tensor& refere
     c.maxAbsError = at::nan_to_num(diff, 0.0).max().item<double>();
     c.scale = at::where(at::isfinite(ref), at::abs(ref), at::zeros_like(ref)).max().item<double>();
     c.maxRelError = c.scale > 0 ? c.maxAbsError / c.scale : c.maxAbsError;
+    if (c.exact) {
+        c.pass = c.maxAbsError == 0;
+        if (!c.pass) {
+            const int64_t differ = at::ne(ref, got).sum().item<int64_t>();
+            c.problem = std::to_string(differ) + " of " + std::to_string(ref.numel()) + " integers differ";
+        }
+        return c;
+    }
     c.pass = c.maxAbsError <= tolerance.atol + tolerance.rtol * c.scale;
     return c;
 }

@@ -57,10 +57,17 @@ struct OutputComparison {
     double scale = 0;                     ///< max |reference|
     double maxRelError = 0;               ///< maxAbsError / scale (maxAbsError when scale is 0)
     bool pass = false;
+    bool exact = false;                   ///< integers or bools: compared for equality, no tolerance
     std::string problem;                  ///< why it fails, when it does for a reason besides size
 };
 
-/// Compares one output (in fp64; NaN where the other has none fails, shapes must be equal).
+/// The shape of an input with enumerated shapes to run at: `requested` when it is one of them (else
+/// throws std::invalid_argument listing them), the first (the model's default) when null.
+const std::vector<int64_t>& enumeratedShape(const FeatureInfo& input, const std::vector<int64_t>* requested);
+
+/// Compares one output (in fp64; NaN where the other has none fails, shapes must be equal). An
+/// integer or bool output of LibTorch (token ids, indices, masks) must be matched exactly: a
+/// tolerance relative to its scale would let an id differ.
 OutputComparison compareOutput(const std::string& name, const at::Tensor& reference, const at::Tensor& actual,
                                const Tolerance& tolerance);
 

@@ -101,3 +101,27 @@ TEST_CASE("a tensor growing across loop iterations") {
     checkOn("growing, 3 rows", kGrowing, {kRows}, {at::randn({3, 3})});
     checkOn("growing, 1 row", kGrowing, {kRows}, {at::randn({1, 3})});
 }
+
+namespace {
+
+// Reshape targets computed from the input's length at run time: baked from one length, they would
+// fail (or silently mix rows) at any other.
+const char* kReshapeByLength = R"(def forward(self, x):
+    n = x.size(0)
+    y = x.reshape(2, -1, n)
+    z = y.sum(1).reshape(n * 2)
+    return z.reshape(n, 2) * 2.0)";
+
+}  // namespace
+
+TEST_CASE("a reshape that depends on the input's length stays dynamic") {
+    const TestInput rows({4, 4}, {0});  // [1..16, 4]
+    LoweredModel lowered = lower(scriptModule(kReshapeByLength), modelInputs({rows}));
+    const TensorType out = outputTypes(*lowered.program).at(0);
+    REQUIRE(out.rank() == 2);
+    CHECK_FALSE(out.shape[0].isStatic());
+    CHECK(out.shape[1] == Dim::fixed(2));
+    checkOn("reshape by length, 4 rows", kReshapeByLength, {rows}, {at::randn({4, 4})});
+    checkOn("reshape by length, 7 rows", kReshapeByLength, {rows}, {at::randn({7, 4})});
+    checkOn("reshape by length, 1 row", kReshapeByLength, {rows}, {at::randn({1, 4})});
+}
