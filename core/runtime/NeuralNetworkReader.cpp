@@ -199,7 +199,7 @@ private:
         }
         std::vector<Value*> values;
         for (size_t i = 0; i < inputs(); ++i) values.push_back(in(i));
-        if (values.empty()) fail("has no inputs");
+        if (values.empty()) fail("custom layer of class '" + layer->className + "' has no inputs");
         std::vector<TensorType> types;
         for (int i = 0; i < layer_->output_size(); ++i) {
             if (i >= layer_->outputtensor_size()) {
