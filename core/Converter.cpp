@@ -126,10 +126,11 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
     optimize(*lowered.program, neuralNetwork ? Precision::Float32 : precision);
     summary.lowerSeconds = secondsSince(t0);
 
-    // Core ML has custom layers only in NeuralNetwork models: refuse every one, with its place.
+    // Core ML has custom layers only in NeuralNetwork models: an ML Program refuses every one,
+    // with its place.
     std::vector<Diagnostic> custom;
     mil::walk(lowered.program->main().body, [&](const mil::Operation& op) {
-        if (op.type() != mil::kCustomLayerOp) return;
+        if (neuralNetwork || op.type() != mil::kCustomLayerOp) return;
         const std::string cls = op.customLayer() ? op.customLayer()->className : "?";
         custom.push_back({op.location().empty() ? options.modelPath : op.location(),
                           "op '" + (op.outputs().empty() ? cls : op.output()->name()) + "' is a custom layer (class '" +

@@ -4,6 +4,8 @@
 
 #include "registry/LoweringRegistry.h"
 
+#include <ts2coreml/Mil.h>
+
 #include <boost/program_options/options_description.hpp>
 
 #include <string>
@@ -15,6 +17,12 @@ int convertCommand(const std::vector<std::string>& args);
 int verifyCommand(const std::vector<std::string>& args);
 int inspectCommand(const std::vector<std::string>& args);
 int opsCommand(const std::vector<std::string>& args);
+int stubsCommand(const std::vector<std::string>& args);
+
+/// A custom-layer parameter's type as the .mlmodel stores it ("double", "string", "int32",
+/// "int64", "bool"), and its value as text (strings quoted).
+std::string customParameterType(const mil::CustomLayer::Parameter& p);
+std::string customParameterValue(const mil::CustomLayer::Parameter& p);
 
 /// Where a command's lowerings come from besides the built-ins: plugins and composite files.
 struct RegistryOptions {

@@ -1,8 +1,13 @@
 #include "cli/Commands.h"
 #include "runtime/ModelReader.h"
 
+#include <charconv>
 #include <iostream>
 #include <map>
+#include <sstream>
+#include <string_view>
+#include <type_traits>
+#include <variant>
 
 namespace ts2coreml::cli {
 
@@ -71,13 +76,64 @@ void printNestedBlocks(const mil::Block& block, const std::string& indent) {
     }
 }
 
+void printCustomLayers(const mil::Program& program) {
+    std::vector<const mil::Operation*> layers;
+    mil::walk(program.main().body, [&](const mil::Operation& op) {
+        if (op.type() == mil::kCustomLayerOp && op.customLayer()) layers.push_back(&op);
+    });
+    if (layers.empty()) return;
+    std::cout << "custom layers: " << layers.size()
+              << " (the app implements each class as an MLCustomLayer; 'ts2coreml stubs' writes Swift skeletons)\n";
+    auto values = [](const std::vector<std::unique_ptr<mil::Value>>& vs) {
+        std::string s;
+        for (const auto& v : vs) s += (s.empty() ? "" : ", ") + v->name() + " " + v->type().str();
+        return s;
+    };
+    for (const mil::Operation* op : layers) {
+        const mil::CustomLayer& c = *op->customLayer();
+        std::cout << "  layer '" << op->output()->name() << "': class " << c.className << "\n";
+        if (!c.description.empty()) std::cout << "    description: " << c.description << "\n";
+        std::string inputs;
+        for (const mil::Value* v : *op->inputList("inputs")) inputs += (inputs.empty() ? "" : ", ") + v->name() + " " + v->type().str();
+        std::cout << "    inputs: " << inputs << "\n";
+        std::cout << "    outputs: " << values(op->outputs()) << "\n";
+        for (const auto& [name, value] : c.parameters)
+            std::cout << "    parameter " << name << ": " << customParameterType(value) << " " << customParameterValue(value) << "\n";
+        for (size_t i = 0; i < c.weights.size(); ++i)
+            std::cout << "    weight " << i << ": " << c.weights[i]->numel() << " values\n";
+    }
+}
+
 }  // namespace
+
+std::string customParameterType(const mil::CustomLayer::Parameter& p) {
+    static const char* const names[] = {"double", "string", "int32", "int64", "bool"};
+    return names[p.index()];
+}
+
+std::string customParameterValue(const mil::CustomLayer::Parameter& p) {
+    std::ostringstream s;
+    std::visit(
+        [&s](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::string>) s << '"' << v << '"';
+            else if constexpr (std::is_same_v<T, bool>) s << (v ? "true" : "false");
+            else if constexpr (std::is_same_v<T, double>) {
+                char buf[32];  // the shortest text that reads back as the same double
+                s << std::string_view(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
+            }
+            else s << v;
+        },
+        p);
+    return s.str();
+}
 
 int inspectCommand(const std::vector<std::string>& args) {
     if (args.size() != 1 || args[0] == "--help" || args[0] == "-h") {
         std::cout << "usage: ts2coreml inspect OUT.mlpackage|OUT.mlmodel\n\nShows the model's inputs (image inputs with their "
                      "preprocessing, enumerated shapes), outputs (a classifier's label and probabilities), metadata, op "
-                     "histogram (with the ops of each if / loop block) and weight blob count, as read back from the file.\n";
+                     "histogram (with the ops of each if / loop block), weight blob count and custom layers (class, "
+                     "description, typed parameters, weight sizes, inputs and outputs), as read back from the file.\n";
         return args.size() == 1 ? 0 : 2;
     }
     runtime::ReadModel model;
@@ -126,6 +182,7 @@ int inspectCommand(const std::vector<std::string>& args) {
         std::cout << "weights: inside the model file" << (model.fp16Weights ? " (fp16)" : "") << "\n";
     else
         std::cout << "weight blobs: " << model.blobCount << "\n";
+    printCustomLayers(*model.program);
     return 0;
 }
 

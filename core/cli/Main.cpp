@@ -10,8 +10,9 @@ const char* kUsage =
     "commands:\n"
     "  convert MODEL.pt -o OUT.mlpackage   convert a TorchScript model to Core ML (or -o OUT.mlmodel)\n"
     "  verify MODEL.pt OUT.mlpackage       run the written model on the CPU and compare with LibTorch\n"
-    "  inspect OUT.mlpackage               show inputs, outputs, metadata, op histogram and weight blobs\n"
+    "  inspect OUT.mlpackage               show inputs, outputs, metadata, op histogram, weights, custom layers\n"
     "  ops                                 list every registered lowering and its provider\n"
+    "  stubs OUT.mlmodel -o DIR            write a Swift MLCustomLayer skeleton for each custom layer class\n"
     "\n"
     "'ts2coreml <command> --help' describes a command's options.\n";
 }
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
         {"verify", ts2coreml::cli::verifyCommand},
         {"inspect", ts2coreml::cli::inspectCommand},
         {"ops", ts2coreml::cli::opsCommand},
+        {"stubs", ts2coreml::cli::stubsCommand},
     };
     auto it = commands.find(command);
     if (it == commands.end()) {

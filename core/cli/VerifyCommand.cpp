@@ -3,6 +3,7 @@
 #include "cli/Commands.h"
 #include "frontend/Frontend.h"
 #include "frontend/InputSpec.h"
+#include "runtime/CustomLayerCheck.h"
 #include "runtime/Executor.h"
 #include "runtime/ModelReader.h"
 #include "runtime/Npy.h"
@@ -14,6 +15,7 @@
 #include <torch/script.h>
 #include <torch/serialize.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -64,6 +66,120 @@ void printIntegers(const std::string& label, const at::Tensor& t) {
     std::cout << "\n";
 }
 
+/// Prints one comparison as "  PASS label [shape]  max abs err ..." (stdout), and when it fails
+/// the reason, naming `what`, on stderr. Returns whether it passed.
+/// Integer results (compared exactly) print their values when short: `actual` (and `reference`
+/// when they differ).
+bool report(const std::string& indent, const std::string& label, const std::string& what, const runtime::OutputComparison& c,
+            const runtime::Tolerance& tol, const at::Tensor& actual, const at::Tensor& reference) {
+    std::cout << indent << (c.pass ? "PASS " : "FAIL ") << label << " " << shapeText(c.shape);
+    if (c.exact) std::cout << "  integers, compared exactly";
+    else
+        std::cout << "  max abs err " << number(c.maxAbsError) << ", max rel err " << number(c.maxRelError) << " (scale "
+                  << number(c.scale) << ")";
+    if (!c.problem.empty()) std::cout << ": " << c.problem;
+    std::cout << "\n";
+    if (c.exact) {
+        printIntegers(c.pass ? "values" : "Core ML", actual);
+        if (!c.pass) printIntegers("LibTorch", reference);
+    }
+    if (!c.pass && c.exact)
+        std::cerr << "ts2coreml verify: FAIL: " << what << ": " << c.problem << "\n";
+    else if (!c.pass)
+        std::cerr << "ts2coreml verify: FAIL: " << what << ": max abs err " << number(c.maxAbsError) << " > atol "
+                  << number(tol.atol) << " + rtol " << number(tol.rtol) << " * scale " << number(c.scale)
+                  << (c.problem.empty() ? "" : " (" + c.problem + ")") << "\n";
+    return c.pass;
+}
+
+std::string describeLayer(const mil::Operation& op, const runtime::TorchCustomLayerInputs* torch) {
+    std::string s = "custom layer '" + op.output()->name() + "' (class " + op.customLayer()->className;
+    if (torch) s += ", torch " + torch->torchOp + (torch->location.empty() ? "" : " at " + torch->location);
+    return s + ")";
+}
+
+/// What verify found for the custom layers of a model.
+struct CustomLayerSummary {
+    bool allPass = true;                         ///< every input compared passed
+    std::vector<const mil::Operation*> skipped;  ///< the custom layers, none executed (no kernels)
+    std::vector<std::string> problems;           ///< why inputs could not be compared (exit 2)
+};
+
+/// The target the conversion lowered at: a NeuralNetwork is lowered with the MIL base ops (iOS15).
+Target loweringTarget(const runtime::ReadModel& read) {
+    const int index = std::clamp(read.specificationVersion - specificationVersion(Target::iOS13), 0,
+                                 static_cast<int>(Target::iOS18));
+    return std::max(static_cast<Target>(index), Target::iOS15);
+}
+
+/// Compares, for each custom layer the executor stopped at (`reached`: its op -> the values
+/// feeding it), those values with LibTorch's values of the inputs of the torch op it came from,
+/// and prints one line per layer and per input.
+CustomLayerSummary compareCustomLayers(const runtime::ReadModel& read, const std::string& model, const LoweringRegistry& registry,
+                                       const std::vector<at::Tensor>& referenceInputs,
+                                       const std::map<const mil::Operation*, std::vector<at::Tensor>>& reached,
+                                       const runtime::Tolerance& tol) {
+    CustomLayerSummary summary;
+    summary.skipped = runtime::customLayerOps(*read.program);
+    if (summary.skipped.empty()) return summary;
+    std::vector<runtime::TorchCustomLayerInputs> torch;
+    std::string why;
+    try {
+        FrontendOptions fe;
+        for (const auto& v : read.program->main().body.inputs()) fe.inputs.push_back({v->name(), v->type()});
+        fe.target = loweringTarget(read);
+        fe.modelPath = model;
+        torch = runtime::torchCustomLayerInputs(model, fe, registry, referenceInputs);
+        if (torch.size() != summary.skipped.size())
+            why = model + " lowers to " + std::to_string(torch.size()) + " custom layers, the converted model holds " +
+                  std::to_string(summary.skipped.size()) + ": was it converted from this model with these plugins?";
+        for (size_t k = 0; why.empty() && k < torch.size(); ++k) {
+            const mil::Operation& op = *summary.skipped[k];
+            if (torch[k].className != op.customLayer()->className || torch[k].inputs.size() != op.inputList("inputs")->size())
+                why = describeLayer(op, nullptr) + " does not match custom layer " + std::to_string(k) + " of " + model +
+                      " (class " + torch[k].className + ", " + std::to_string(torch[k].inputs.size()) + " inputs)";
+        }
+    } catch (const ConversionError& e) {
+        why = "cannot lower " + model + " again to find the torch ops of its custom layers: " + e.diagnostics().front().str() +
+              " (give verify the --plugin-path the conversion used)";
+    } catch (const std::exception& e) {
+        why = e.what();
+    }
+    if (!why.empty()) {
+        torch.clear();
+        summary.problems.push_back(why);
+    }
+
+    for (size_t k = 0; k < summary.skipped.size(); ++k) {
+        const mil::Operation& op = *summary.skipped[k];
+        const runtime::TorchCustomLayerInputs* t = torch.empty() ? nullptr : &torch[k];
+        const auto& inputs = *op.inputList("inputs");
+        std::cout << "  " << describeLayer(op, t) << ": no reference kernel; ";
+        auto it = reached.find(&op);
+        if (it == reached.end()) {
+            std::cout << "its inputs are computed from another custom layer: not compared\n";
+            continue;
+        }
+        if (!t) {
+            std::cout << "its torch op is unknown: its inputs are not compared\n";
+            continue;
+        }
+        std::cout << "compared its inputs instead\n";
+        for (size_t i = 0; i < inputs.size(); ++i) {
+            const std::string& name = inputs[i]->name();
+            if (!t->inputs[i]) {
+                std::cout << "    NOT COMPARED input " << name << ": the lowering computed it (no torch value is this input)\n";
+                continue;
+            }
+            const runtime::OutputComparison c = runtime::compareOutput(name, *t->inputs[i], it->second.at(i), tol);
+            summary.allPass =
+                report("    ", "input " + name, describeLayer(op, t) + " input " + name, c, tol, it->second.at(i), *t->inputs[i]) &&
+                summary.allPass;
+        }
+    }
+    return summary;
+}
+
 struct Timer {
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
     double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); }
@@ -80,7 +196,13 @@ int verifyCommand(const std::vector<std::string>& args) {
         "Default tolerances: fp32 programs atol 1e-4, rtol 1e-4; fp16 programs (any fp16 value in the\n"
         "program, e.g. --precision fp16) atol 1e-3, rtol 3e-2 — fp16 rounds every op to an 11-bit\n"
         "significand (2^-11 = 4.9e-4), and ~50 layers of such roundings add up to ~2.4e-2 of the output scale.\n"
-        "Exit 0 when every output passes, 1 on a numerical mismatch, 2 on bad input.\n\noptions");
+        "Custom layers (an .mlmodel's app-implemented layers) have no reference kernel: verify compares the\n"
+        "values feeding each custom layer with LibTorch's values of the inputs of the torch op it was lowered\n"
+        "from (it lowers MODEL.pt again to find that op: give it the --plugin-path the conversion used), and\n"
+        "reports the outputs computed from a custom layer as NOT COMPARED.\n"
+        "Exit 0 when everything compared passes (the last line then says what was not compared), 1 on a\n"
+        "numerical mismatch, 2 on bad input (also when a custom layer's torch op cannot be found: the last\n"
+        "line then says INCOMPLETE).\n\noptions");
     std::string model, package, dump;
     std::vector<std::string> inputSpecs, inputFiles, torchLibraries;
     RegistryOptions registryOptions;
@@ -157,9 +279,10 @@ int verifyCommand(const std::vector<std::string>& args) {
     loadTorchLibraries(torchLibraries, problems);
     checkRegistryOptions(registryOptions, problems);
     torch::jit::Module module;
+    std::optional<LoweringRegistry> registry;  // lowers the model again to find its custom layers' torch ops
     if (!model.empty()) {
         try {
-            hostRegistry(registryOptions, problems);  // declares the custom torch ops of plugins and composites
+            registry.emplace(hostRegistry(registryOptions, problems));  // also declares the custom torch ops of plugins and composites
             module = loadModule(model);
             module.eval();
         } catch (const ConversionError& e) {
@@ -259,8 +382,14 @@ int verifyCommand(const std::vector<std::string>& args) {
     }
     const double torchSeconds = torchTimer.seconds();
     Timer coremlTimer;
+    // Custom layers have no kernel: the run stops at each, keeping the values that feed it.
+    std::map<const mil::Operation*, std::vector<at::Tensor>> customInputs;
+    runtime::ExecutionOptions execution;
+    execution.onCustomLayerWithoutKernel = [&](const mil::Operation& op, const std::vector<at::Tensor>& inputs) {
+        customInputs[&op] = inputs;
+    };
     try {
-        actual = runtime::execute(*read.program, executorInputs);
+        actual = runtime::execute(*read.program, executorInputs, execution);
     } catch (const std::invalid_argument& e) {
         std::cerr << "ts2coreml verify: error: " << package << ": " << e.what() << "\n";
         return 2;
@@ -285,7 +414,7 @@ int verifyCommand(const std::vector<std::string>& args) {
             for (size_t i = 0; i < actual.size(); ++i) {
                 const std::string& name = outNames[i]->name();
                 runtime::writeNpy((fs::path(dump) / (name + ".torch.npy")).string(), reference[i]);
-                runtime::writeNpy((fs::path(dump) / (name + ".coreml.npy")).string(), actual[i]);
+                if (actual[i].defined()) runtime::writeNpy((fs::path(dump) / (name + ".coreml.npy")).string(), actual[i]);
             }
         } catch (const std::exception& e) {
             std::cerr << "ts2coreml verify: error: --dump " << dump << ": " << e.what() << "\n";
@@ -300,32 +429,36 @@ int verifyCommand(const std::vector<std::string>& args) {
         std::cout << "  classifier with " << read.classLabels.size()
                   << " labels: comparing the probabilities it labels (classLabel is their arg max)\n";
     bool allPass = true;
+    const CustomLayerSummary custom = compareCustomLayers(read, model, *registry, referenceInputs, customInputs, tol);
+    allPass = custom.allPass;
+    size_t notCompared = 0;
     for (size_t i = 0; i < actual.size(); ++i) {
         const std::string& name = outNames[i]->name();
-        runtime::OutputComparison c = runtime::compareOutput(name, reference[i], actual[i], tol);
-        allPass = allPass && c.pass;
-        std::cout << "  " << (c.pass ? "PASS " : "FAIL ") << name << " " << shapeText(c.shape);
-        if (c.exact) std::cout << "  integers, compared exactly";
-        else
-            std::cout << "  max abs err " << number(c.maxAbsError) << ", max rel err " << number(c.maxRelError)
-                      << " (scale " << number(c.scale) << ")";
-        if (!c.problem.empty()) std::cout << ": " << c.problem;
-        std::cout << "\n";
-        // A short integer output (generated token ids) is worth seeing.
-        if (c.exact) {
-            printIntegers(c.pass ? "values" : "Core ML", actual[i]);
-            if (!c.pass) printIntegers("LibTorch", reference[i]);
+        if (!actual[i].defined()) {
+            ++notCompared;
+            std::cout << "  NOT COMPARED output " << name << ": computed from";
+            for (const mil::Operation* op : runtime::customLayersBehind(*outNames[i], custom.skipped))
+                std::cout << " custom layer '" << op->output()->name() << "' (class " << op->customLayer()->className << ")";
+            std::cout << ", which has no reference kernel\n";
+            continue;
         }
-        if (!c.pass && c.exact)
-            std::cerr << "ts2coreml verify: FAIL: output " << name << ": " << c.problem << "\n";
-        else if (!c.pass)
-            std::cerr << "ts2coreml verify: FAIL: output " << name << ": max abs err " << number(c.maxAbsError)
-                      << " > atol " << number(tol.atol) << " + rtol " << number(tol.rtol) << " * scale " << number(c.scale)
-                      << (c.problem.empty() ? "" : " (" + c.problem + ")") << "\n";
+        allPass = report("  ", name, "output " + name, runtime::compareOutput(name, reference[i], actual[i], tol), tol, actual[i],
+                         reference[i]) &&
+                  allPass;
     }
     std::cout << "  LibTorch " << number(torchSeconds) << " s, reference executor " << number(coremlSeconds) << " s\n";
-    std::cout << (allPass ? "PASS" : "FAIL") << "\n";
-    return allPass ? 0 : 1;
+    // INCOMPLETE: nothing failed, but some custom layers' inputs could not be compared either.
+    std::cout << (!allPass ? "FAIL" : custom.problems.empty() ? "PASS" : "INCOMPLETE");
+    if (notCompared)
+        std::cout << " (" << notCompared << " of " << actual.size() << " outputs not compared: computed from custom layers"
+                  << " without a reference kernel" << (custom.problems.empty() ? "; their inputs were compared instead" : "") << ")";
+    std::cout << "\n";
+    if (!allPass) return 1;
+    if (!custom.problems.empty()) {
+        for (const auto& p : custom.problems) std::cerr << "ts2coreml verify: error: " << p << "\n";
+        return 2;
+    }
+    return 0;
 }
 
 }  // namespace ts2coreml::cli

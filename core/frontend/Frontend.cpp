@@ -102,6 +102,7 @@ LoweredModel lowerModule(torch::jit::Module module, const FrontendOptions& optio
     // The program's constants alias tensors owned by the frozen graph.
     auto holder = std::make_shared<std::pair<torch::jit::Module, std::shared_ptr<torch::jit::Graph>>>(module, graph);
     out.keepAlive = holder;
+    out.graph = graph;
     return out;
 }
 

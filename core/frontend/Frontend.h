@@ -53,6 +53,16 @@ struct FrontendOptions {
     std::string modelPath;                 ///< for diagnostics
 };
 
+/// Where a custom layer of a lowered program comes from: the torch node whose lowering emitted it
+/// (in the canonicalized graph), and for each of the layer's inputs the torch value it is — null
+/// where the lowering computed the input rather than passing a value of the graph.
+struct CustomLayerOrigin {
+    const mil::Operation* op = nullptr;
+    torch::jit::Node* node = nullptr;
+    std::vector<torch::jit::Value*> inputs;
+    std::string location;  ///< the node's source location, as diagnostics give it
+};
+
 /// The lowered program, plus what keeps its constant weights alive (the torch module).
 struct LoweredModel {
     std::unique_ptr<mil::Program> program;
@@ -61,6 +71,10 @@ struct LoweredModel {
     /// What the user should know about the conversion: e.g. int64 narrowed to int32 where values
     /// may not fit.
     std::vector<Diagnostic> warnings = {};
+    /// The canonicalized graph the program was lowered from (its module is in keepAlive).
+    std::shared_ptr<torch::jit::Graph> graph;
+    /// Every custom layer the lowerings emitted, in the order they were emitted.
+    std::vector<CustomLayerOrigin> customLayers;
     std::shared_ptr<void> keepAlive;
 };
 

@@ -347,6 +347,7 @@ LoweredModel GraphLowering::run() {
     if (!errors_.empty()) throw ConversionError(std::move(errors_), 1);
     out.program = std::move(program_);
     out.warnings = std::move(warnings_);
+    out.customLayers = std::move(customLayers_);
     return out;
 }
 
@@ -629,8 +630,27 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
             if (results[i].isTensor()) nameValue(results[i].value(), node->output(i)->debugName());
             values_[node->output(i)] = std::move(results[i]);
         }
+        recordCustomLayers(node, location);
     } catch (const std::exception& e) {
         errors_.push_back({location, "while lowering '" + kind + "': " + firstLine(e.what())});
+    }
+}
+
+void GraphLowering::recordCustomLayers(torch::jit::Node* node, const std::string& location) {
+    const auto& ops = builder_->block().operations();
+    for (size_t i = nodeFirstOp_; i < ops.size(); ++i) {
+        const mil::Operation& op = *ops[i];
+        if (op.type() != mil::kCustomLayerOp) continue;
+        CustomLayerOrigin origin{&op, node, {}, location};
+        for (const mil::Value* v : *op.inputList("inputs")) {
+            torch::jit::Value* from = nullptr;
+            for (torch::jit::Value* t : node->inputs()) {
+                const Arg& a = values_.at(t);
+                if (a.isTensor() && a.value() == v) from = t;
+            }
+            origin.inputs.push_back(from);
+        }
+        customLayers_.push_back(std::move(origin));
     }
 }
 

@@ -52,6 +52,8 @@ public:
 
 private:
     void lowerNode(torch::jit::Node* node);
+    /// Records the custom layers among the ops the current node's lowering emitted.
+    void recordCustomLayers(torch::jit::Node* node, const std::string& location);
     bool lowerStructural(torch::jit::Node* node);
     /// prim::If -> MIL cond (or the branch taken, when the condition is a constant).
     void lowerIf(torch::jit::Node* node);
@@ -76,6 +78,7 @@ private:
     std::vector<Diagnostic> errors_;
     std::vector<Diagnostic> warnings_;
     size_t nodeFirstOp_ = 0;  ///< index in the block of the first op made by the current node
+    std::vector<CustomLayerOrigin> customLayers_;
 };
 
 }  // namespace ts2coreml

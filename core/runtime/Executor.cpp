@@ -4,8 +4,10 @@
 
 #include <c10/util/Exception.h>
 
+#include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace ts2coreml::runtime {
 
@@ -254,15 +256,66 @@ private:
         env_[&in] = t;
     }
 
+    /// A custom layer runs its class's reference kernel; without one it is skipped (its outputs
+    /// become unavailable) when the options say so, else it fails.
+    std::optional<std::vector<at::Tensor>> runCustomLayer(const mil::Operation& op) {
+        const mil::CustomLayer* layer = op.customLayer().get();
+        if (!layer) throw ExecutionError(describe(op) + " carries no custom layer description");
+        std::vector<at::Tensor> inputs;
+        for (const mil::Value* v : *op.inputList("inputs")) {
+            const at::Tensor& t = lookup(v);
+            if (!t.defined()) throw ExecutionError(describe(op) + ": input '" + v->name() + "' is not a tensor");
+            inputs.push_back(t.to(at::kFloat));
+        }
+        const CustomLayerKernels* kernels = options_.customKernels;
+        auto it = kernels ? kernels->find(layer->className) : CustomLayerKernels::const_iterator{};
+        if (!kernels || it == kernels->end()) {
+            if (!options_.onCustomLayerWithoutKernel)
+                throw ExecutionError("custom layer '" + op.output()->name() + "' (class " + layer->className +
+                                     ") has no reference kernel: the reference runtime cannot execute it");
+            options_.onCustomLayerWithoutKernel(op, inputs);
+            return std::nullopt;
+        }
+        try {
+            return it->second(*layer, inputs);
+        } catch (const c10::Error& e) {
+            throw ExecutionError(describe(op) + " (class " + layer->className + "): " + e.what_without_backtrace());
+        } catch (const std::exception& e) {
+            throw ExecutionError(describe(op) + " (class " + layer->className + "): " + e.what());
+        }
+    }
+
+    /// True when the op reads a value that is unavailable (computed from a skipped custom layer).
+    bool readsUnavailable(const mil::Operation& op) const {
+        if (unavailable_.empty()) return false;
+        std::vector<const mil::Value*> reads;
+        collectReads(op, reads);
+        for (const mil::Value* v : reads)
+            if (unavailable_.count(v)) return true;
+        return false;
+    }
+
+    void markUnavailable(const mil::Operation& op) {
+        for (const auto& out : op.outputs()) {
+            unavailable_.insert(out.get());
+            env_[out.get()] = at::Tensor();
+        }
+    }
+
     void runOp(const mil::Operation& op) {
         if (op.type() == "const") {
             if (!op.constData()) throw ExecutionError(describe(op) + " has no value");
             env_[op.output()] = tensorFromConst(*op.constData());
             return;
         }
+        if (readsUnavailable(op)) return markUnavailable(op);
         std::vector<at::Tensor> results;
         if (op.type() == "cond" || op.type() == "while_loop") {
             results = runControlFlow(op);
+        } else if (op.type() == mil::kCustomLayerOp) {
+            auto custom = runCustomLayer(op);
+            if (!custom) return markUnavailable(op);
+            results = std::move(*custom);
         } else {
             const MultiKernel* kernel = kernels_.find(op.type());
             if (!kernel)
@@ -304,6 +357,7 @@ private:
     const KernelTable& kernels_;
     const ExecutionOptions& options_;
     std::unordered_map<const mil::Value*, at::Tensor> env_;
+    std::unordered_set<const mil::Value*> unavailable_;  ///< computed from a custom layer without kernel
 };
 
 }  // namespace
@@ -345,7 +399,8 @@ std::map<std::string, at::Tensor> executeByName(const mil::Program& program,
 std::vector<std::string> unsupportedOps(const mil::Program& program, const KernelTable& kernels) {
     std::set<std::string> missing;
     mil::walk(program.main().body, [&](const mil::Operation& op) {
-        if (op.type() != "const" && op.type() != "cond" && op.type() != "while_loop" && !kernels.find(op.type()))
+        if (op.type() != "const" && op.type() != "cond" && op.type() != "while_loop" && op.type() != mil::kCustomLayerOp &&
+            !kernels.find(op.type()))
             missing.insert(op.type());
     });
     return {missing.begin(), missing.end()};

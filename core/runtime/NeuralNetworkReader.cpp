@@ -82,6 +82,13 @@ private:
     Value* weights(const spec::WeightParams& w, const std::vector<int64_t>& sizes, const std::string& what) {
         int64_t n = 1;
         for (int64_t s : sizes) n *= s;
+        std::vector<float> values = floats(w, what);
+        if (static_cast<int64_t>(values.size()) != n)
+            fail(what + " holds " + std::to_string(values.size()) + " values, its shape needs " + std::to_string(n));
+        return b_.constant(mil::ConstData::fromFloats(values, sizes));
+    }
+    /// A weight's values (fp32, or fp16 widened to fp32); quantized weights are refused.
+    std::vector<float> floats(const spec::WeightParams& w, const std::string& what) {
         std::vector<float> values;
         if (w.floatvalue_size() > 0) {
             values.assign(w.floatvalue().begin(), w.floatvalue().end());
@@ -97,9 +104,7 @@ private:
         } else if (!w.rawvalue().empty() || !w.int8rawvalue().empty()) {
             fail(what + " is quantized (not supported)");
         }
-        if (static_cast<int64_t>(values.size()) != n)
-            fail(what + " holds " + std::to_string(values.size()) + " values, its shape needs " + std::to_string(n));
-        return b_.constant(mil::ConstData::fromFloats(values, sizes));
+        return values;
     }
     Value* bools(const std::vector<bool>& v) {
         return b_.constant(mil::ConstData::fromBools(v, {static_cast<int64_t>(v.size())}));
@@ -167,6 +172,52 @@ private:
             ops.push_back({"output_shape", std::vector<int64_t>{x->type().shape[0].size, oc, static_cast<int64_t>(p.outputshape(0)),
                                                                 static_cast<int64_t>(p.outputshape(1))}});
         out(b_.add(p.isdeconvolution() ? "conv_transpose" : "conv", ops));
+    }
+
+    // A custom layer: the op the executor runs with a reference kernel, if one is given for its
+    // class. Outputs are fp32 of the declared outputTensor rank and sizes (-1: flexible); a file
+    // declaring none gets the first input's shape.
+    void custom(const spec::CustomLayerParams& p) {
+        using P = spec::CustomLayerParams::CustomLayerParamValue;
+        auto layer = std::make_shared<mil::CustomLayer>();
+        layer->className = p.classname();
+        layer->description = p.description();
+        for (const auto& [name, v] : p.parameters()) {
+            switch (v.value_case()) {
+                case P::kDoubleValue: layer->parameters[name] = v.doublevalue(); break;
+                case P::kStringValue: layer->parameters[name] = v.stringvalue(); break;
+                case P::kIntValue: layer->parameters[name] = v.intvalue(); break;
+                case P::kLongValue: layer->parameters[name] = v.longvalue(); break;
+                case P::kBoolValue: layer->parameters[name] = v.boolvalue(); break;
+                default: fail("parameter '" + name + "' holds no value");
+            }
+        }
+        for (int i = 0; i < p.weights_size(); ++i) {
+            std::vector<float> values = floats(p.weights(i), "weight " + std::to_string(i));
+            const auto n = static_cast<int64_t>(values.size());
+            layer->weights.push_back(mil::ConstData::fromFloats(values, {n}));
+        }
+        std::vector<Value*> values;
+        for (size_t i = 0; i < inputs(); ++i) values.push_back(in(i));
+        if (values.empty()) fail("custom layer of class '" + layer->className + "' has no inputs");
+        std::vector<TensorType> types;
+        for (int i = 0; i < layer_->output_size(); ++i) {
+            if (i >= layer_->outputtensor_size()) {
+                types.push_back(values.front()->type());
+                continue;
+            }
+            const spec::Tensor& t = layer_->outputtensor(i);
+            if (static_cast<int>(t.rank()) != t.dimvalue_size())
+                fail("output tensor " + std::to_string(i) + " has rank " + std::to_string(t.rank()) + " and " +
+                     std::to_string(t.dimvalue_size()) + " sizes");
+            TensorType type;
+            for (int d = 0; d < t.dimvalue_size(); ++d)
+                type.shape.push_back(t.dimvalue(d) >= 0 ? Dim::fixed(t.dimvalue(d))
+                                                        : Dim::symbolic(layer_->output(i) + "_d" + std::to_string(d)));
+            types.push_back(type);
+        }
+        const auto outs = b_.customLayer(layer, values, types);
+        for (size_t i = 0; i < outs.size(); ++i) out(outs[i], i);
     }
 
     void pooling(const spec::PoolingLayerParams& p) {
@@ -487,8 +538,7 @@ private:
             case Layer::kGatherND: return out(b_.add("gather_nd", {{"x", in(0)}, {"indices", asInt(in(1))}}));
             case Layer::kUpsample: return upsample(l.upsample());
             case Layer::kResizeBilinear: return resizeBilinear(l.resizebilinear());
-            case Layer::kCustom:
-                fail("custom layer of class '" + l.custom().classname() + "' has no reference implementation");
+            case Layer::kCustom: return custom(l.custom());
             default: fail("this layer kind is not supported by the reference runtime");
         }
     }

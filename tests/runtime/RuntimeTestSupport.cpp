@@ -158,7 +158,9 @@ NumericalResult convertAndCompare(const std::string& name, const std::string& so
     std::map<std::string, at::Tensor> named;
     const auto& programInputs = model.program->main().body.inputs();
     for (size_t i = 0; i < programInputs.size() && i < feed.size(); ++i) named[programInputs[i]->name()] = feed[i];
-    const std::vector<at::Tensor> actual = runtime::execute(*model.program, named);
+    runtime::ExecutionOptions execution;
+    execution.customKernels = options.customKernels;
+    const std::vector<at::Tensor> actual = runtime::execute(*model.program, named, execution);
 
     NumericalResult result;
     if (actual.size() != expected.size()) {

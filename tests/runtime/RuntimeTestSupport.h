@@ -80,6 +80,8 @@ struct NumericalOptions {
     std::vector<at::Tensor> feed;
     /// NeuralNetwork: written as an .mlmodel of layers (fp32, the target raised as layers need).
     ModelFormat format = ModelFormat::MLProgram;
+    /// Reference kernels of the model's custom layers, by class name.
+    const runtime::CustomLayerKernels* customKernels = nullptr;
 };
 
 struct NumericalResult {

@@ -121,6 +121,11 @@ void populateTensorShapeLayers(LayerTable& t);
 void populateIndexingLayers(LayerTable& t);
 void populateImageLayers(LayerTable& t);
 
+/// A custom_layer op (no op schema, so not in the table) -> one layer with CustomLayerParams:
+/// class name, description, parameters, weights in the network's precision, and the rank and
+/// sizes of its inputs and outputs (inputTensor / outputTensor; -1 for a flexible size).
+void writeCustomLayer(NetworkState& net, const mil::Operation& op);
+
 /// Positive axis for a possibly negative one.
 inline int64_t positiveAxis(int64_t axis, size_t rank) { return axis < 0 ? axis + static_cast<int64_t>(rank) : axis; }
 

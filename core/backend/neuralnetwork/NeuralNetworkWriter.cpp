@@ -51,15 +51,18 @@ NeuralNetworkError::NeuralNetworkError(std::vector<NeuralNetworkProblem> problem
 
 uint64_t estimateWeightBytes(const mil::Program& program, bool fp16Weights) {
     uint64_t bytes = 0;
-    mil::walk(program.main().body, [&](const mil::Operation& op) {
-        if (op.type() != "const") return;
-        const mil::ConstData& c = *op.constData();
+    auto add = [&](const mil::ConstData& c) {
         if (c.dtype == DType::String) {
             for (const auto& s : c.strings) bytes += s.size();
             return;
         }
         const auto n = static_cast<uint64_t>(c.numel());
         bytes += n * (fp16Weights && isFloat(c.dtype) ? 2 : 4) + 16;  // + tag and length
+    };
+    mil::walk(program.main().body, [&](const mil::Operation& op) {
+        if (op.type() == "const") add(*op.constData());
+        if (op.type() == mil::kCustomLayerOp && op.customLayer())
+            for (const auto& w : op.customLayer()->weights) add(*w);
     });
     return bytes;
 }
@@ -88,6 +91,14 @@ NeuralNetworkStats writeNeuralNetwork(const mil::Program& program, const ModelOp
     const mil::Block& body = program.main().body;
     for (const auto& op : body.operations()) {
         if (op->type() == "const") continue;
+        if (op->type() == mil::kCustomLayerOp) {
+            try {
+                nn::writeCustomLayer(net, *op);
+            } catch (const std::exception& e) {
+                problems.push_back({where(*op), e.what()});
+            }
+            continue;
+        }
         const nn::LayerFn* fn = table.find(op->type());
         if (!op->blocks().empty() || !fn) {
             problems.push_back({where(*op), "op '" + op->type() + "' has no NeuralNetwork layer" + kSuggestion});

@@ -47,8 +47,8 @@ private:
     std::vector<NeuralNetworkProblem> problems_;
 };
 
-/// Bytes the constants will take in the file: an upper bound of the weights, computed from the
-/// types alone, before anything is materialized.
+/// Bytes the constants and custom-layer weights will take in the file: an upper bound of the
+/// weights, computed from the types alone, before anything is materialized.
 uint64_t estimateWeightBytes(const mil::Program& program, bool fp16Weights);
 
 /// Writes `program` to `path` atomically. Checks the size estimate against the limit and every
