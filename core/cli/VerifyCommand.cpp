@@ -132,7 +132,8 @@ CustomLayerSummary compareCustomLayers(const runtime::ReadModel& read, const std
         torch = runtime::torchCustomLayerInputs(model, fe, registry, referenceInputs);
         if (torch.size() != summary.skipped.size())
             why = model + " lowers to " + std::to_string(torch.size()) + " custom layers, the converted model holds " +
-                  std::to_string(summary.skipped.size()) + ": was it converted from this model with these plugins?";
+                  std::to_string(summary.skipped.size()) + ": was it converted from this model with these plugins and composite files? (give verify the "
+                  "--plugin-path and --ops the conversion used)";
         for (size_t k = 0; why.empty() && k < torch.size(); ++k) {
             const mil::Operation& op = *summary.skipped[k];
             if (torch[k].className != op.customLayer()->className || torch[k].inputs.size() != op.inputList("inputs")->size())

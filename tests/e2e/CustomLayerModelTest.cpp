@@ -189,12 +189,17 @@ TEST_CASE("verify compares the values feeding a custom layer with LibTorch's and
     CHECK(v.out.find("  PASS output_1 [2,3]") != std::string::npos);
     CHECK(v.out.find("PASS (1 of 2 outputs not compared") != std::string::npos);
 
-    // Without the plugin, the torch op behind the layer cannot be found: a usage error.
+    // Without the plugin, the torch op behind the layer cannot be found (ops.yaml's composite lowers
+    // aten::hardshrink instead): a usage error.
     Run noPlugin = runTs2coreml(dir, "verify " + model + " " + out);
     CAPTURE(noPlugin.err);
     CHECK(noPlugin.exitCode == 2);
-    CHECK(noPlugin.err.find("aten::hardshrink") != std::string::npos);
+    CHECK(noPlugin.err.find("lowers to 0 custom layers, the converted model holds 1") != std::string::npos);
     CHECK(noPlugin.err.find("--plugin-path") != std::string::npos);
+    // Without the shipped composites too, the op itself is named.
+    Run bare = runTs2coreml(dir, "verify " + model + " " + out + " --no-default-ops");
+    CHECK(bare.exitCode == 2);
+    CHECK(bare.err.find("no lowering for 'aten::hardshrink'") != std::string::npos);
     CHECK(noPlugin.out.find("its torch op is unknown: its inputs are not compared") != std::string::npos);
     CHECK(noPlugin.out.find("\nINCOMPLETE (1 of 2 outputs not compared") != std::string::npos);
 
