@@ -7,6 +7,11 @@
 #include <ts2coreml/Mil.h>
 
 #include <boost/program_options/options_description.hpp>
+#include <boost/program_options/parsers.hpp>
+#include <boost/program_options/positional_options.hpp>
+#include <boost/program_options/variables_map.hpp>
+
+#include <optional>
 
 #include <string>
 #include <vector>
@@ -23,6 +28,16 @@ int stubsCommand(const std::vector<std::string>& args);
 /// "int64", "bool"), and its value as text (strings quoted).
 std::string customParameterType(const mil::CustomLayer::Parameter& p);
 std::string customParameterValue(const mil::CustomLayer::Parameter& p);
+
+/// Parses a subcommand's arguments into `vm` (and `parsed`, when given): `all` holds every option,
+/// `visible` the ones --help shows. Returns the exit code to stop with — 2 after printing a usage
+/// error as "ts2coreml COMMAND: error: ...", 0 after printing --help — or nothing to go on.
+std::optional<int> parseCommandLine(const std::string& command, const std::vector<std::string>& args,
+                                    const boost::program_options::options_description& visible,
+                                    const boost::program_options::options_description& all,
+                                    const boost::program_options::positional_options_description& positional,
+                                    boost::program_options::variables_map& vm,
+                                    boost::program_options::parsed_options* parsed = nullptr);
 
 /// Where a command's lowerings come from besides the built-ins: plugins and composite files.
 struct RegistryOptions {

@@ -116,18 +116,7 @@ int convertCommand(const std::vector<std::string>& args) {
     pos.add("model", 1);
     po::variables_map vm;
     po::parsed_options parsed(&all);
-    try {
-        parsed = po::command_line_parser(args).options(all).positional(pos).run();
-        po::store(parsed, vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::cerr << "ts2coreml convert: error: " << e.what() << "\n";
-        return 2;
-    }
-    if (vm.count("help")) {
-        std::cout << opts << "\n";
-        return 0;
-    }
+    if (auto exitCode = parseCommandLine("convert", args, opts, all, pos, vm, &parsed)) return *exitCode;
     std::vector<std::string> problems;
     if (model.empty()) problems.push_back("missing MODEL.pt");
     if (output.empty()) problems.push_back("missing -o OUT.mlpackage or OUT.mlmodel");

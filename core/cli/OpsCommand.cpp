@@ -20,17 +20,7 @@ int opsCommand(const std::vector<std::string>& args) {
     opts.add_options()("help,h", "show this help")("json", "print JSON for tools: {\"lowerings\": [...], \"torch_ops\": [...]}");
     addRegistryOptions(opts, registryOptions);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(opts).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::cerr << "ts2coreml ops: error: " << e.what() << "\n";
-        return 2;
-    }
-    if (vm.count("help")) {
-        std::cout << opts << "\n";
-        return 0;
-    }
+    if (auto exitCode = parseCommandLine("ops", args, opts, opts, po::positional_options_description(), vm)) return *exitCode;
     std::vector<std::string> problems;
     checkRegistryOptions(registryOptions, problems);
     const LoweringRegistry registry = hostRegistry(registryOptions, problems);

@@ -1,5 +1,5 @@
-// --plugin-path, --ops and --no-default-ops, shared by convert, verify and ops: the registry a
-// command works with.
+// What the subcommands share: parsing their command line, and --plugin-path, --ops and
+// --no-default-ops (convert, verify and ops), the registry a command works with.
 #include "cli/Commands.h"
 #include "composite/Composite.h"
 #include "plugin/PluginLoader.h"
@@ -54,6 +54,28 @@ LoweringRegistry hostRegistry(const RegistryOptions& registryOptions, std::vecto
     if (!userFiles.empty())
         for (auto& e : composite::registerCompositeFiles(userFiles, registry)) problems.push_back(std::move(e));
     return registry;
+}
+
+std::optional<int> parseCommandLine(const std::string& command, const std::vector<std::string>& args,
+                                    const boost::program_options::options_description& visible,
+                                    const boost::program_options::options_description& all,
+                                    const boost::program_options::positional_options_description& positional,
+                                    boost::program_options::variables_map& vm, boost::program_options::parsed_options* parsed) {
+    namespace po = boost::program_options;
+    try {
+        po::parsed_options options = po::command_line_parser(args).options(all).positional(positional).run();
+        po::store(options, vm);
+        po::notify(vm);
+        if (parsed) *parsed = std::move(options);
+    } catch (const po::error& e) {
+        std::cerr << "ts2coreml " << command << ": error: " << e.what() << "\n";
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << visible << "\n";
+        return 0;
+    }
+    return std::nullopt;
 }
 
 void printProblems(const std::string& command, const std::vector<std::string>& problems) {

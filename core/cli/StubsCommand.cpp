@@ -244,17 +244,7 @@ int stubsCommand(const std::vector<std::string>& args) {
     po::positional_options_description pos;
     pos.add("model", 1);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::cerr << "ts2coreml stubs: error: " << e.what() << "\n";
-        return 2;
-    }
-    if (vm.count("help")) {
-        std::cout << opts << "\n";
-        return 0;
-    }
+    if (auto exitCode = parseCommandLine("stubs", args, opts, all, pos, vm)) return *exitCode;
     if (model.empty() || dir.empty()) {
         std::cerr << "ts2coreml stubs: error: " << (model.empty() ? "missing OUT.mlmodel" : "missing -o DIR") << "\n" << opts << "\n";
         return 2;

@@ -229,17 +229,7 @@ int verifyCommand(const std::vector<std::string>& args) {
     po::positional_options_description pos;
     pos.add("model", 1).add("package", 1);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::cerr << "ts2coreml verify: error: " << e.what() << "\n";
-        return 2;
-    }
-    if (vm.count("help")) {
-        std::cout << opts << "\n";
-        return 0;
-    }
+    if (auto exitCode = parseCommandLine("verify", args, opts, all, pos, vm)) return *exitCode;
     std::vector<std::string> problems;
     if (model.empty()) problems.push_back("missing MODEL.pt");
     if (package.empty()) problems.push_back("missing OUT.mlpackage");
