@@ -171,9 +171,11 @@ std::vector<Value*> Builder::whileLoop(const std::vector<Value*>& loopVars, cons
         if (!v) throw SchemaError("MIL op 'while_loop': a loop variable is null");
         types.push_back(v->type());
     }
-    // Sizes the body changes are relaxed to symbols and the blocks built again; a size can only
-    // be relaxed once, so this ends after at most two rebuilds.
-    for (int attempt = 0;; ++attempt) {
+    // Sizes the body changes (static ones, and symbolic ones it turns into other symbols) are
+    // relaxed to unbounded symbols and the blocks built again; each size is relaxed at most once,
+    // so this ends.
+    std::set<std::pair<size_t, size_t>> relaxed;
+    for (;;) {
         auto op = std::make_unique<Operation>("while_loop", block_);
         op->setLocation(location_);
         std::vector<Value*> bodyResults;
@@ -202,8 +204,8 @@ std::vector<Value*> Builder::whileLoop(const std::vector<Value*>& loopVars, cons
                 throw SchemaError(std::string("MIL op 'while_loop': ") + e.what());
             }
             for (size_t d = 0; d < joined.rank(); ++d) {
-                if (!shapes::sameDim(joined.shape[d], types[i].shape[d]) && types[i].shape[d].isStatic()) {
-                    // A growing size: from the initial size up, unbounded.
+                if (!shapes::sameDim(joined.shape[d], types[i].shape[d]) && relaxed.insert({i, d}).second) {
+                    // A growing size: from the smaller of the sizes up, unbounded.
                     Dim grown = joined.shape[d];
                     grown.upper = -1;
                     types[i].shape[d] = grown;
@@ -211,7 +213,7 @@ std::vector<Value*> Builder::whileLoop(const std::vector<Value*>& loopVars, cons
                 }
             }
         }
-        if (!changed || attempt >= 2) {
+        if (!changed) {
             OperandList inputs = {{"loop_vars", loopVars}};
             return complete(std::move(op), schema, inputs);
         }

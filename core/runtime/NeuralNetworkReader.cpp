@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <functional>
+#include <set>
 
 namespace ts2coreml::runtime {
 
@@ -20,6 +21,7 @@ public:
     LayerReader(const std::string& path, mil::Function& fn) : path_(path), b_(fn.body, Target::iOS18) {}
 
     void readLayers(const google::protobuf::RepeatedPtrField<Layer>& layers) {
+        const Layer* outer = layer_;
         for (const Layer& l : layers) {
             layer_ = &l;
             b_.setLocation(l.name());
@@ -31,16 +33,26 @@ public:
                 fail(e.what());
             }
         }
-        layer_ = nullptr;
+        layer_ = outer;
+        if (outer) b_.setLocation(outer->name());
     }
 
-    /// Defines blob `name` as `v`, cast to fp32 when it is not.
+    /// Defines blob `name` as `v`, cast to fp32 when it is not. A NeuralNetwork blob has rank 1
+    /// to 5: a scalar becomes [1], as it is on a device, so that the layers reading it see the
+    /// rank they see there.
+    /// The model's inputs keep their names (the values verify feeds); a converted input's blob is
+    /// then named `NAME__blob`.
     void define(const std::string& name, Value* v) {
+        const bool input = v->producer() == nullptr;
+        if (v->type().rank() == 0) {
+            if (!input) v->setName(name + "__scalar");
+            v = b_.add("expand_dims", {{"x", v}, {"axes", std::vector<int64_t>{0}}});
+        }
         if (v->type().dtype != DType::Float32) {
-            v->setName(name + "__" + dtypeName(v->type().dtype));
+            if (v->producer()) v->setName(name + "__" + dtypeName(v->type().dtype));
             v = b_.add("cast", {{"x", v}, {"dtype", "fp32"}});
         }
-        v->setName(name);
+        if (v->producer()) v->setName(input ? name + "__blob" : name);
         blobs_[name] = v;
     }
 
@@ -220,6 +232,114 @@ private:
         for (size_t i = 0; i < outs.size(); ++i) out(outs[i], i);
     }
 
+    // --- Control flow. Nested networks share the network's blobs: a branch or loop body reads
+    // the blobs defined before it and may overwrite them (with copy layers). In MIL the blobs a
+    // nested network overwrites become the outputs of cond, or the variables of while_loop.
+
+    using Layers = google::protobuf::RepeatedPtrField<Layer>;
+
+    /// Every blob the layers write, nested networks included.
+    static void collectWritten(const Layers& layers, std::set<std::string>& out) {
+        for (const Layer& l : layers) {
+            for (const auto& o : l.output()) out.insert(o);
+            if (l.has_branch()) {
+                collectWritten(l.branch().ifbranch().layers(), out);
+                collectWritten(l.branch().elsebranch().layers(), out);
+            }
+            if (l.has_loop()) {
+                collectWritten(l.loop().conditionnetwork().layers(), out);
+                collectWritten(l.loop().bodynetwork().layers(), out);
+            }
+        }
+    }
+
+    /// A blob as a control-flow predicate: true when its (single) value's magnitude exceeds 1e-6.
+    Value* truth(Value* v) {
+        Value* magnitude = single(b_.add("abs", {{"x", v}}));
+        return b_.add("greater", {{"x", magnitude}, {"y", 1e-6}});
+    }
+
+    /// The one value of a single-element blob, as a scalar.
+    Value* single(Value* v) { return v->type().rank() == 0 ? v : b_.add("reduce_max", {{"x", v}}); }
+
+    std::vector<Value*> blobsNamed(const std::vector<std::string>& names) {
+        std::vector<Value*> values;
+        for (const auto& n : names) values.push_back(blob(n));
+        return values;
+    }
+
+    void branch(const spec::BranchLayerParams& p) {
+        Value* pred = truth(in());
+        std::set<std::string> thenWrites, elseWrites;
+        collectWritten(p.ifbranch().layers(), thenWrites);
+        collectWritten(p.elsebranch().layers(), elseWrites);
+        const auto before = blobs_;
+        // The results: blobs that exist before the branch, or that both branches define.
+        std::set<std::string> all = thenWrites;
+        all.insert(elseWrites.begin(), elseWrites.end());
+        std::vector<std::string> results;
+        for (const auto& n : all)
+            if (before.count(n) || (thenWrites.count(n) && elseWrites.count(n))) results.push_back(n);
+        auto run = [&](const spec::NeuralNetwork& net) {
+            return [&, net = &net]() {
+                blobs_ = before;
+                readLayers(net->layers());
+                return blobsNamed(results);
+            };
+        };
+        const auto outs = b_.cond(pred, run(p.ifbranch()), run(p.elsebranch()));
+        blobs_ = before;
+        for (size_t i = 0; i < results.size(); ++i) define(results[i], outs[i]);
+    }
+
+    void loop(const spec::LoopLayerParams& p) {
+        const bool conditional = !p.conditionvar().empty();
+        const bool counted = inputs() > 0 || p.maxloopiterations() > 0;
+        if (conditional != p.has_conditionnetwork()) fail("conditionVar and conditionNetwork must be given together");
+        if (!conditional && !counted) fail("a loop needs a condition network or an iteration count");
+        std::set<std::string> writes;
+        collectWritten(p.conditionnetwork().layers(), writes);
+        collectWritten(p.bodynetwork().layers(), writes);
+        const auto before = blobs_;
+        // The loop variables: blobs that exist before the loop and that it overwrites.
+        std::vector<std::string> carried;
+        for (const auto& n : writes)
+            if (before.count(n)) carried.push_back(n);
+        std::vector<Value*> vars = blobsNamed(carried);
+        Value* limit = nullptr;
+        if (counted) {
+            limit = inputs() > 0 ? single(in()) : b_.scalar(static_cast<float>(p.maxloopiterations()));
+            vars.push_back(b_.scalar(0.0f));  // the iteration count
+        }
+        auto bind = [&](const std::vector<Value*>& values) {
+            blobs_ = before;
+            for (size_t i = 0; i < carried.size(); ++i) blobs_[carried[i]] = values[i];
+        };
+        auto condition = [&](const std::vector<Value*>& values) -> std::vector<Value*> {
+            bind(values);
+            Value* go = nullptr;
+            if (conditional) {
+                readLayers(p.conditionnetwork().layers());
+                go = truth(blob(p.conditionvar()));
+            }
+            if (counted) {
+                Value* more = b_.add("less", {{"x", values.back()}, {"y", limit}});
+                go = go ? b_.add("logical_and", {{"x", go}, {"y", more}}) : more;
+            }
+            return {go};
+        };
+        auto body = [&](const std::vector<Value*>& values) {
+            bind(values);
+            readLayers(p.bodynetwork().layers());
+            std::vector<Value*> next = blobsNamed(carried);
+            if (counted) next.push_back(b_.add("add", {{"x", values.back()}, {"y", 1.0}}));
+            return next;
+        };
+        const auto outs = b_.whileLoop(vars, condition, body);
+        blobs_ = before;
+        for (size_t i = 0; i < carried.size(); ++i) define(carried[i], outs[i]);
+    }
+
     void pooling(const spec::PoolingLayerParams& p) {
         const bool max = p.type() == spec::PoolingLayerParams::MAX;
         if (p.type() == spec::PoolingLayerParams::L2) fail("L2 pooling is not supported");
@@ -339,8 +459,8 @@ private:
         out(b_.add("linear", ops));
     }
 
-    void slice(Value* x, Value* begin, const std::vector<int64_t>& end, const std::vector<bool>& beginMask,
-               const std::vector<bool>& endMask, const std::vector<int64_t>& strides, const std::vector<bool>& squeeze) {
+    void slice(Value* x, Value* begin, Value* end, const std::vector<bool>& beginMask, const std::vector<bool>& endMask,
+               const std::vector<int64_t>& strides, const std::vector<bool>& squeeze) {
         mil::OperandList ops{{"x", x}, {"begin", begin}, {"end", end}, {"begin_mask", bools(beginMask)}, {"end_mask", bools(endMask)}};
         if (!strides.empty()) ops.push_back({"stride", strides});
         bool anySqueeze = false;
@@ -504,6 +624,14 @@ private:
                 if (p.has_constant()) ops.push_back({"constant_val", double{p.constant().value()}});
                 return out(b_.add("pad", ops));
             }
+            case Layer::kRangeDynamic: {
+                // Each input holds one value: the end, then (optionally) the start and the step.
+                const auto& p = l.rangedynamic();
+                Value* end = single(in(0));
+                Value* start = inputs() > 1 ? single(in(1)) : b_.scalar(p.startvalue());
+                Value* step = inputs() > 2 ? single(in(2)) : b_.scalar(p.stepsizevalue());
+                return out(b_.add("range_1d", {{"end", end}, {"start", start}, {"step", step}}));
+            }
             case Layer::kGetShape: return out(b_.add("shape", {{"x", in()}}));
             case Layer::kReverse: {
                 std::vector<int64_t> axes;
@@ -522,15 +650,16 @@ private:
             case Layer::kSliceStatic: {
                 const auto& p = l.slicestatic();
                 const size_t n = static_cast<size_t>(p.beginids_size());
-                return slice(in(), b_.constant(mil::Literal(ints(p.beginids()))), ints(p.endids()), boolsOf(p.beginmasks(), n),
-                             boolsOf(p.endmasks(), n), ints(p.strides()), boolsOf(p.squeezemasks(), n));
+                return slice(in(), b_.constant(mil::Literal(ints(p.beginids()))), b_.constant(mil::Literal(ints(p.endids()))),
+                             boolsOf(p.beginmasks(), n), boolsOf(p.endmasks(), n), ints(p.strides()), boolsOf(p.squeezemasks(), n));
             }
             case Layer::kSliceDynamic: {
                 const auto& p = l.slicedynamic();
-                if (inputs() > 2) fail("slicing with computed end or strides is not supported");
-                const size_t n = static_cast<size_t>(p.endids_size());
-                return slice(in(0), asInt(in(1)), ints(p.endids()), boolsOf(p.beginmasks(), n), boolsOf(p.endmasks(), n),
-                             ints(p.strides()), boolsOf(p.squeezemasks(), n));
+                if (inputs() > 3) fail("slicing with computed strides or masks is not supported");
+                const size_t n = static_cast<size_t>(p.beginmasks_size());
+                Value* end = inputs() > 2 ? asInt(in(2)) : b_.constant(mil::Literal(ints(p.endids())));
+                return slice(in(0), asInt(in(1)), end, boolsOf(p.beginmasks(), n), boolsOf(p.endmasks(), n), ints(p.strides()),
+                             boolsOf(p.squeezemasks(), n));
             }
             case Layer::kGather: return out(b_.add("gather", {{"x", in(0)}, {"indices", asInt(in(1))}, {"axis", l.gather().axis()}}));
             case Layer::kGatherAlongAxis:
@@ -539,6 +668,9 @@ private:
             case Layer::kUpsample: return upsample(l.upsample());
             case Layer::kResizeBilinear: return resizeBilinear(l.resizebilinear());
             case Layer::kCustom: return custom(l.custom());
+            case Layer::kCopy: return out(b_.add("identity", {{"x", in()}}));
+            case Layer::kBranch: return branch(l.branch());
+            case Layer::kLoop: return loop(l.loop());
             default: fail("this layer kind is not supported by the reference runtime");
         }
     }

@@ -65,7 +65,8 @@ struct OutputComparison {
 /// throws std::invalid_argument listing them), the first (the model's default) when null.
 const std::vector<int64_t>& enumeratedShape(const FeatureInfo& input, const std::vector<int64_t>* requested);
 
-/// Compares one output (in fp64; NaN where the other has none fails, shapes must be equal). An
+/// Compares one output (in fp64; NaN where the other has none fails, shapes must be equal, except
+/// that a one-element [1] output stands for a LibTorch scalar: a NeuralNetwork has no rank 0). An
 /// integer or bool output of LibTorch (token ids, indices, masks) must be matched exactly: a
 /// tolerance relative to its scale would let an id differ.
 OutputComparison compareOutput(const std::string& name, const at::Tensor& reference, const at::Tensor& actual,

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
+#include <set>
 #include <fstream>
 
 namespace fs = std::filesystem;
@@ -107,6 +109,87 @@ TEST_CASE("linear becomes a batched matmul whose column-major weights are the to
     CHECK(mm.weightmatrixseconddimension() == 3);  // X2 = C_out
     REQUIRE(mm.weights().floatvalue_size() == 12);
     for (int i = 0; i < 12; ++i) CHECK(mm.weights().floatvalue(i) == static_cast<float>(i));
+}
+
+TEST_CASE("cond and while_loop become branch and loop layers handing values on in blobs written by copy layers") {
+    Dir dir;
+    LoweredModel l = lowered(R"(def forward(self, x):
+    y = x
+    if bool(x.sum() > 0):
+        while bool(y.sum() < 100.0):
+            y = y * 2.0
+    else:
+        y = -x
+    return y)",
+                             {{2, 3}});
+    const fs::path out = dir.path / "cf.mlmodel";
+    const NeuralNetworkStats stats = writeNeuralNetwork(*l.program, ModelOptions{Target::iOS13, {}, {}, {}}, out.string());
+    CHECK(stats.target == Target::iOS13);
+    const spec::Model m = readBack(out);
+    using L = spec::NeuralNetworkLayer;
+    const L* branchLayer = firstLayer(m, L::kBranch);
+    REQUIRE(branchLayer);
+    CHECK(branchLayer->input_size() == 1);
+    CHECK(branchLayer->output_size() == 0);
+    const auto& ifLayers = branchLayer->branch().ifbranch().layers();
+    const auto& elseLayers = branchLayer->branch().elsebranch().layers();
+    REQUIRE(!ifLayers.empty());
+    REQUIRE(!elseLayers.empty());
+    // Both networks end by writing the branch's result into one blob, the model's output.
+    const std::string result = m.description().output(0).name();
+    CHECK(ifLayers.rbegin()->layer_case() == L::kCopy);
+    CHECK(ifLayers.rbegin()->output(0) == result);
+    CHECK(elseLayers.rbegin()->layer_case() == L::kCopy);
+    CHECK(elseLayers.rbegin()->output(0) == result);
+
+    const L* loopLayer = nullptr;
+    for (const auto& layer : ifLayers)
+        if (layer.has_loop()) loopLayer = &layer;
+    REQUIRE(loopLayer);
+    const auto& loop = loopLayer->loop();
+    CHECK(loop.maxloopiterations() == 0);  // bounded by its condition alone
+    CHECK(loopLayer->input_size() == 0);
+    REQUIRE(!loop.conditionvar().empty());
+    REQUIRE(!loop.conditionnetwork().layers().empty());
+    CHECK(loop.conditionnetwork().layers().rbegin()->output(0) == loop.conditionvar());
+    // The loop variables live in blobs: each set by a copy before the loop (y from x among them),
+    // read by the condition network, and overwritten by the copies that end the body.
+    const auto& body = loop.bodynetwork().layers();
+    std::set<std::string> states;
+    for (auto it = body.rbegin(); it != body.rend() && it->has_copy(); ++it) states.insert(it->output(0));
+    REQUIRE(!states.empty());
+    std::set<std::string> setBefore;
+    bool fromX = false;
+    for (const auto& layer : ifLayers) {
+        if (&layer == loopLayer) break;
+        if (!layer.has_copy() || !states.count(layer.output(0))) continue;
+        setBefore.insert(layer.output(0));
+        fromX = fromX || layer.input(0) == m.description().input(0).name();
+    }
+    CHECK(setBefore == states);
+    CHECK(fromX);
+    bool conditionReads = false;
+    for (const auto& layer : loop.conditionnetwork().layers())
+        for (const auto& in : layer.input()) conditionReads = conditionReads || states.count(in) > 0;
+    CHECK(conditionReads);
+
+    // Constants are loaded once, in the top network, never in a nested one.
+    std::function<void(const google::protobuf::RepeatedPtrField<L>&, bool)> noNestedConstants =
+        [&](const google::protobuf::RepeatedPtrField<L>& layers, bool nested) {
+            for (const auto& layer : layers) {
+                if (nested) CHECK_MESSAGE(!layer.has_loadconstantnd(), layer.name());
+                if (layer.has_branch()) {
+                    noNestedConstants(layer.branch().ifbranch().layers(), true);
+                    noNestedConstants(layer.branch().elsebranch().layers(), true);
+                }
+                if (layer.has_loop()) {
+                    noNestedConstants(layer.loop().conditionnetwork().layers(), true);
+                    noNestedConstants(layer.loop().bodynetwork().layers(), true);
+                }
+            }
+        };
+    noNestedConstants(m.neuralnetwork().layers(), false);
+    CHECK(stats.layerCount > static_cast<size_t>(m.neuralnetwork().layers_size()));
 }
 
 TEST_CASE("the target rises to the layers' needs unless the user fixed it") {

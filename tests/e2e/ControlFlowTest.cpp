@@ -1,6 +1,7 @@
-// Scripted control flow: prim::If -> MIL cond, prim::Loop (for and while) -> MIL while_loop.
-// Each module is converted, written, read back, executed by the reference runtime and compared
-// with LibTorch on inputs chosen to take every path.
+// Scripted control flow: prim::If -> MIL cond, prim::Loop (for and while) -> MIL while_loop, and
+// in a NeuralNetwork BranchLayer / LoopLayer. Each module is converted, written in both formats,
+// read back, executed by the reference runtime and compared with LibTorch on inputs chosen to
+// take every path.
 #include "TestSupport.h"
 #include "runtime/RuntimeTestSupport.h"
 
@@ -19,12 +20,17 @@ std::map<std::string, int> opsOf(const std::string& source, const std::vector<Te
     return histogram;
 }
 
+/// Converts to an ML Program and (fp32) to a NeuralNetwork of branch and loop layers, reads each
+/// file back, executes it on `feed` and compares with LibTorch.
 void checkOn(const std::string& name, const std::string& source, const std::vector<TestInput>& inputs,
              const std::vector<at::Tensor>& feed, Precision precision = Precision::Float32) {
     NumericalOptions options;
     options.feed = feed;
     options.precision = precision;
     checkNumerics(LoweringCase{name, source, inputs, {}, {}}, options);
+    if (precision != Precision::Float32) return;
+    options.format = ModelFormat::NeuralNetwork;
+    checkNumerics(LoweringCase{name + ", NeuralNetwork", source, inputs, {}, {}}, options);
 }
 
 const char* kIf = R"(def forward(self, x):

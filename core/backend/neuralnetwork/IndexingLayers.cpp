@@ -1,5 +1,5 @@
 // slice_by_index / slice_by_size -> SliceStatic or SliceDynamic (+ Squeeze); gather family ->
-// Gather, GatherAlongAxis, GatherND.
+// Gather, GatherAlongAxis, GatherND; range_1d -> RangeDynamic.
 #include "backend/neuralnetwork/LayerWriter.h"
 
 namespace ts2coreml::nn {
@@ -36,8 +36,9 @@ void sliceByIndex(LayerWriter& w) {
     const std::vector<bool> squeeze = mask(w, "squeeze_mask", rank);
     bool anySqueeze = false;
     for (bool s : squeeze) anySqueeze = anySqueeze || s;
-    if (!w.isConst("end")) w.unsupported("slice_by_index with a computed end");
-    std::vector<int64_t> end = w.constant("end").toInts();
+    const bool staticEnd = w.isConst("end");
+    if (!staticEnd && anySqueeze) w.unsupported("slice_by_index squeezing an axis with a computed end");
+    std::vector<int64_t> end = staticEnd ? w.constant("end").toInts() : std::vector<int64_t>(rank, 0);
     const bool staticBegin = w.isConst("begin");
     const std::vector<int64_t> begin = staticBegin ? w.constant("begin").toInts() : std::vector<int64_t>(rank, 0);
     for (size_t i = 0; i < rank; ++i) {
@@ -47,10 +48,13 @@ void sliceByIndex(LayerWriter& w) {
         endMask[i] = begin[i] == -1;
     }
     const std::string y = anySqueeze ? w.temp("sliced") : w.out();
-    if (staticBegin) {
+    if (staticBegin && staticEnd) {
         fillSlice(*w.layer({w.in("x")}, {y}).mutable_slicestatic(), &begin, beginMask, end, endMask, stride);
     } else {
-        fillSlice(*w.layer({w.in("x"), w.in("begin")}, {y}).mutable_slicedynamic(), nullptr, beginMask, end, endMask, stride);
+        // SliceDynamic: the begin indices are its 2nd input, computed end indices its 3rd.
+        std::vector<std::string> inputs{w.in("x"), w.in("begin")};
+        if (!staticEnd) inputs.push_back(w.in("end"));
+        fillSlice(*w.layer(inputs, {y}).mutable_slicedynamic(), nullptr, beginMask, end, endMask, stride);
     }
     if (anySqueeze) {
         auto* s = w.layer({y}).mutable_squeeze();
@@ -76,12 +80,26 @@ void sliceBySize(LayerWriter& w) {
 
 void gather(LayerWriter& w) {
     if (w.params().getInt("batch_dims") != 0) w.unsupported("gather with batch_dims");
-    w.layer({w.in("x"), w.in("indices")}).mutable_gather()->set_axis(w.params().getInt("axis"));
+    const int64_t axis = w.params().getInt("axis");
+    const size_t rank = w.rank("x");
+    // A scalar index's blob is [1], so Gather keeps the axis (as size 1); MIL drops it. From a
+    // vector both give one element, which as a blob is [1].
+    if (w.rank("indices") > 0 || rank < 2) {
+        w.layer({w.in("x"), w.in("indices")}).mutable_gather()->set_axis(axis);
+        return;
+    }
+    const std::string kept = w.temp("kept");
+    w.layer({w.in("x"), w.in("indices")}, {kept}).mutable_gather()->set_axis(axis);
+    w.layer({kept}).mutable_squeeze()->add_axes(positiveAxis(axis, rank));
 }
+
+// range_1d(end, start, step) -> RangeDynamic with the three as its inputs, in that order.
+void range1d(LayerWriter& w) { w.layer({w.in("end"), w.in("start"), w.in("step")}).mutable_rangedynamic(); }
 
 }  // namespace
 
 void populateIndexingLayers(LayerTable& t) {
+    t.add("range_1d", range1d);
     t.add("slice_by_index", sliceByIndex);
     t.add("slice_by_size", sliceBySize);
     t.add("gather", gather);

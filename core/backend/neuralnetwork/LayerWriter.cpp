@@ -17,11 +17,12 @@ const mil::OpSchema& schemaOf(const mil::Operation& op) {
 }  // namespace
 
 std::string NetworkState::blob(const mil::Value& v) {
+    if (auto a = aliases_.find(&v); a != aliases_.end()) return a->second;
     const mil::ConstData* c = v.constant();
     if (!c || loaded_.count(v.name())) return v.name();
     if (c->dtype == DType::String) throw LayerError("string constant '" + v.name() + "' cannot be a NeuralNetwork blob");
     if (v.type().rank() > 5) throw LayerError("constant '" + v.name() + "' has rank > 5, beyond a NeuralNetwork blob");
-    auto& layer = addLayer();
+    auto& layer = *top_->Add();
     layer.set_name(v.name());
     layer.add_output(v.name());
     auto* load = layer.mutable_loadconstantnd();
@@ -31,6 +32,11 @@ std::string NetworkState::blob(const mil::Value& v) {
     fillWeights(*load->mutable_data(), *c);
     loaded_.insert(v.name());
     return v.name();
+}
+
+std::string NetworkState::freshLayerName(const std::string& base) {
+    const int n = layerNames_[base]++;
+    return n == 0 ? base : base + "_" + std::to_string(n);
 }
 
 void NetworkState::fillWeights(spec::WeightParams& out, const mil::ConstData& data) const {

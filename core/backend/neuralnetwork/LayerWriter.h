@@ -26,16 +26,24 @@ public:
 };
 
 /// State shared by every op of one network: the layers written so far, constants already
-/// loaded, the weight precision and the specification version the layers need.
+/// loaded, the weight precision and the specification version the layers need. Layers go to the
+/// network being written, which is a nested one (a branch, a loop's condition or body) while a
+/// NestedNetwork guard lives; constants are always loaded in the top network, once, so a loop
+/// body never reloads them and a branch never leaves them undefined for the other branch.
 class NetworkState {
 public:
     NetworkState(google::protobuf::RepeatedPtrField<spec::NeuralNetworkLayer>& layers, Target target, bool targetIsExplicit,
                  bool fp16Weights)
-        : layers_(layers), target_(target), explicit_(targetIsExplicit), fp16_(fp16Weights) {}
+        : top_(&layers), layers_(&layers), target_(target), explicit_(targetIsExplicit), fp16_(fp16Weights) {}
 
-    spec::NeuralNetworkLayer& addLayer() { return *layers_.Add(); }
-    /// The blob holding `v`: its name; a constant is loaded by a LoadConstantND layer first.
+    spec::NeuralNetworkLayer& addLayer() { return *layers_->Add(); }
+    /// The blob holding `v`: its name, or the blob it is an alias of; a constant is loaded by a
+    /// LoadConstantND layer first.
     std::string blob(const mil::Value& v);
+    /// `v` lives in blob `name` (a loop's block inputs live in the loop's state blobs).
+    void alias(const mil::Value& v, std::string name) { aliases_[&v] = std::move(name); }
+    /// A layer name not given before, made from `base`.
+    std::string freshLayerName(const std::string& base);
     void fillWeights(spec::WeightParams& out, const mil::ConstData& data) const;
     void fillWeights(spec::WeightParams& out, const std::vector<float>& data) const;
 
@@ -43,9 +51,26 @@ public:
     /// The layer needs `t`: raises the model's target, or fails when the user fixed a lower one.
     void require(Target t, const std::string& what);
 
+    /// Layers go to `network` while this guard lives.
+    class NestedNetwork {
+    public:
+        NestedNetwork(NetworkState& state, spec::NeuralNetwork& network)
+            : state_(state), saved_(state.layers_) { state.layers_ = network.mutable_layers(); }
+        ~NestedNetwork() { state_.layers_ = saved_; }
+        NestedNetwork(const NestedNetwork&) = delete;
+        NestedNetwork& operator=(const NestedNetwork&) = delete;
+
+    private:
+        NetworkState& state_;
+        google::protobuf::RepeatedPtrField<spec::NeuralNetworkLayer>* saved_;
+    };
+
 private:
-    google::protobuf::RepeatedPtrField<spec::NeuralNetworkLayer>& layers_;
+    google::protobuf::RepeatedPtrField<spec::NeuralNetworkLayer>* top_;
+    google::protobuf::RepeatedPtrField<spec::NeuralNetworkLayer>* layers_;
     std::set<std::string> loaded_;
+    std::map<const mil::Value*, std::string> aliases_;
+    std::map<std::string, int> layerNames_;
     Target target_;
     bool explicit_;
     bool fp16_;
@@ -125,6 +150,18 @@ void populateImageLayers(LayerTable& t);
 /// class name, description, parameters, weights in the network's precision, and the rank and
 /// sizes of its inputs and outputs (inputTensor / outputTensor; -1 for a flexible size).
 void writeCustomLayer(NetworkState& net, const mil::Operation& op);
+
+/// Writes the ops of a nested block into the network being written (NetworkState::NestedNetwork).
+using BlockWriter = std::function<void(const mil::Block&)>;
+
+/// cond -> a BranchLayer on `pred`; each branch network ends by copying its block's results into
+/// the cond's output blobs, which the layers after the branch read.
+void writeCond(NetworkState& net, const mil::Operation& op, const BlockWriter& writeBlock);
+/// while_loop -> copies of the initial values into the loop's state blobs (named after its
+/// outputs), then a LoopLayer whose condition network computes the condition block and whose body
+/// network computes the body block and copies its results back into the state blobs. Both blocks
+/// read their inputs from the state blobs.
+void writeWhileLoop(NetworkState& net, const mil::Operation& op, const BlockWriter& writeBlock);
 
 /// Positive axis for a possibly negative one.
 inline int64_t positiveAxis(int64_t axis, size_t rank) { return axis < 0 ? axis + static_cast<int64_t>(rank) : axis; }

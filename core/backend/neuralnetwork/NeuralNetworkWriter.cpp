@@ -19,6 +19,17 @@ std::string gib(uint64_t bytes) {
     return buf;
 }
 
+/// Layers of a network, those of its branch and loop networks included.
+size_t countLayers(const google::protobuf::RepeatedPtrField<spec::NeuralNetworkLayer>& layers) {
+    size_t n = 0;
+    for (const auto& l : layers) {
+        ++n;
+        if (l.has_branch()) n += countLayers(l.branch().ifbranch().layers()) + countLayers(l.branch().elsebranch().layers());
+        if (l.has_loop()) n += countLayers(l.loop().conditionnetwork().layers()) + countLayers(l.loop().bodynetwork().layers());
+    }
+    return n;
+}
+
 std::string where(const mil::Operation& op) { return op.location().empty() ? op.output()->name() : op.location(); }
 
 const char* const kSuggestion = "; write an .mlpackage (ML Program) instead";
@@ -88,29 +99,33 @@ NeuralNetworkStats writeNeuralNetwork(const mil::Program& program, const ModelOp
                               : *model.mutable_neuralnetwork()->mutable_layers();
     nn::NetworkState net(layers, options.target, nnOptions.targetIsExplicit, nnOptions.fp16Weights);
     const nn::LayerTable& table = nn::LayerTable::builtin();
-    const mil::Block& body = program.main().body;
-    for (const auto& op : body.operations()) {
-        if (op->type() == "const") continue;
-        if (op->type() == mil::kCustomLayerOp) {
+    // Every op of a block, nested blocks included: each problem is kept and the rest still written,
+    // so that one run reports them all.
+    nn::BlockWriter writeBlock = [&](const mil::Block& block) {
+        for (const auto& op : block.operations()) {
+            if (op->type() == "const") continue;
             try {
-                nn::writeCustomLayer(net, *op);
+                if (op->type() == mil::kCustomLayerOp) {
+                    nn::writeCustomLayer(net, *op);
+                } else if (op->type() == "cond") {
+                    nn::writeCond(net, *op, writeBlock);
+                } else if (op->type() == "while_loop") {
+                    nn::writeWhileLoop(net, *op, writeBlock);
+                } else if (const nn::LayerFn* fn = table.find(op->type()); fn && op->blocks().empty()) {
+                    nn::LayerWriter w(net, *op);
+                    (*fn)(w);
+                } else {
+                    problems.push_back({where(*op), "op '" + op->type() + "' has no NeuralNetwork layer" + kSuggestion});
+                }
             } catch (const std::exception& e) {
-                problems.push_back({where(*op), e.what()});
+                // A custom layer's problem is its own: an ML Program cannot hold it either.
+                problems.push_back({where(*op), op->type() == mil::kCustomLayerOp ? std::string(e.what())
+                                                                                   : "op '" + op->type() + "': " + e.what() + kSuggestion});
             }
-            continue;
         }
-        const nn::LayerFn* fn = table.find(op->type());
-        if (!op->blocks().empty() || !fn) {
-            problems.push_back({where(*op), "op '" + op->type() + "' has no NeuralNetwork layer" + kSuggestion});
-            continue;
-        }
-        try {
-            nn::LayerWriter w(net, *op);
-            (*fn)(w);
-        } catch (const std::exception& e) {
-            problems.push_back({where(*op), "op '" + op->type() + "': " + e.what() + kSuggestion});
-        }
-    }
+    };
+    const mil::Block& body = program.main().body;
+    writeBlock(body);
     for (const mil::Value* out : body.outputs()) {
         try {
             net.blob(*out);
@@ -136,7 +151,7 @@ NeuralNetworkStats writeNeuralNetwork(const mil::Program& program, const ModelOp
     }
 
     NeuralNetworkStats stats;
-    stats.layerCount = static_cast<size_t>(layers.size());
+    stats.layerCount = countLayers(layers);
     stats.weightBytes = estimate;
     stats.target = net.target();
     stats.fileBytes = model.ByteSizeLong();

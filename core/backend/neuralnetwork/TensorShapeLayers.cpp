@@ -73,8 +73,17 @@ void populateTensorShapeLayers(LayerTable& t) {
         else s->set_squeezeall(true);
     });
     t.add("expand_dims", [](LayerWriter& w) {
+        const std::vector<int64_t> axes = w.params().getInts("axes");
+        if (w.rank("x") > 0) {
+            auto* e = w.layer({w.in("x")}).mutable_expanddims();
+            for (int64_t a : axes) e->add_axes(a);
+            return;
+        }
+        // A scalar's blob is already [1]: one axis fewer to add (every size is 1, so which ones
+        // does not matter).
+        if (axes.size() == 1) return void(w.layer({w.in("x")}).mutable_copy());
         auto* e = w.layer({w.in("x")}).mutable_expanddims();
-        for (int64_t a : w.params().getInts("axes")) e->add_axes(a);
+        for (size_t i = 0; i + 1 < axes.size(); ++i) e->add_axes(static_cast<int64_t>(i));
     });
     t.add("flatten2d", [](LayerWriter& w) { w.layer({w.in("x")}).mutable_flattento2d()->set_axis(w.params().getInt("axis")); });
     t.add("concat", [](LayerWriter& w) {
@@ -86,7 +95,13 @@ void populateTensorShapeLayers(LayerTable& t) {
         }
     });
     t.add("split", split);
-    t.add("stack", [](LayerWriter& w) { w.layer(w.ins("values")).mutable_stack()->set_axis(w.params().getInt("axis")); });
+    t.add("stack", [](LayerWriter& w) {
+        // Scalars' blobs are [1]: stacking them is concatenating them.
+        const auto* values = w.op().inputList("values");
+        if (values && !values->empty() && values->front()->type().rank() == 0)
+            return void(w.layer(w.ins("values")).mutable_concatnd()->set_axis(0));
+        w.layer(w.ins("values")).mutable_stack()->set_axis(w.params().getInt("axis"));
+    });
     t.add("tile", [](LayerWriter& w) {
         if (!w.isConst("reps")) {
             w.require(Target::iOS14, "tile with computed reps");
