@@ -6,6 +6,7 @@
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
 #include <torch/csrc/jit/passes/frozen_conv_folding.h>
+#include <torch/csrc/jit/passes/graph_rewrite_helper.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/lower_tuples.h>
 #include <torch/csrc/jit/passes/remove_dropout.h>
@@ -59,6 +60,61 @@ torch::jit::Module loadModule(const std::string& path) {
 
 namespace {
 
+bool isConv(const torch::jit::Node* n) {
+    return n->kind() == c10::aten::conv1d || n->kind() == c10::aten::conv2d || n->kind() == c10::aten::conv3d;
+}
+
+}  // namespace
+
+void foldConvBatchNormInPlace(torch::jit::Graph& graph) {
+    // How many constant nodes hold each tensor's memory: a weight another node also holds (a conv
+    // applied twice) must not change.
+    std::map<const void*, int> holders;
+    for (const torch::jit::Node* n : graph.nodes())
+        if (n->kind() == c10::prim::Constant && n->output()->type()->cast<c10::TensorType>())
+            ++holders[torch::jit::toIValue(n->output())->toTensor().storage().data()];
+    std::vector<torch::jit::Node*> norms;
+    for (torch::jit::Node* n : graph.nodes())
+        if (n->kind() == c10::aten::batch_norm) norms.push_back(n);
+
+    c10::NoGradGuard noGrad;
+    for (torch::jit::Node* bn : norms) {
+        torch::jit::Node* conv = bn->input(0)->node();
+        if (!isConv(conv) || conv->output()->uses().size() != 1) continue;
+        torch::jit::Value* weightValue = conv->input(1);
+        const auto weight = torch::jit::toIValue(weightValue), bias = torch::jit::toIValue(conv->input(2));
+        const auto gamma = torch::jit::toIValue(bn->input(1)), beta = torch::jit::toIValue(bn->input(2));
+        const auto mean = torch::jit::toIValue(bn->input(3)), var = torch::jit::toIValue(bn->input(4));
+        const auto training = torch::jit::toIValue(bn->input(5)), eps = torch::jit::toIValue(bn->input(7));
+        if (!weight || !weight->isTensor() || !bias || !gamma || !beta || !mean || !mean->isTensor() || !var ||
+            !var->isTensor() || !training || !training->isBool() || training->toBool() || !eps || !eps->isDouble())
+            continue;
+        at::Tensor w = weight->toTensor();
+        if (weightValue->uses().size() != 1 || holders[w.storage().data()] != 1 || !w.is_floating_point() ||
+            !w.is_contiguous() || w.dim() < 3)
+            continue;
+        const int64_t channels = w.size(0);
+        const at::Tensor m = mean->toTensor(), v = var->toTensor();
+        if (m.numel() != channels || v.numel() != channels) continue;
+        const auto options = m.options();
+        // As torch's folding computes them: W * (gamma / sqrt(var + eps)), (b - mean) / sqrt(var + eps) * gamma + beta.
+        const at::Tensor rsqrt = at::rsqrt(v + eps->toDouble());
+        const at::Tensor scale = gamma->isTensor() ? gamma->toTensor() * rsqrt : rsqrt;
+        at::Tensor shift = ((bias->isTensor() ? bias->toTensor().to(options) : at::zeros({channels}, options)) - m) * rsqrt;
+        if (gamma->isTensor()) shift = shift * gamma->toTensor();
+        if (beta->isTensor()) shift = shift + beta->toTensor();
+        std::vector<int64_t> perChannel(static_cast<size_t>(w.dim()), 1);
+        perChannel[0] = channels;
+        w.mul_(scale.reshape(perChannel).to(w.scalar_type()));  // the graph's own weight, rescaled where it lies
+        torch::jit::WithInsertPoint here(conv);
+        conv->replaceInput(2, graph.insertConstant(shift.to(w.scalar_type())));
+        bn->output()->replaceAllUsesWith(conv->output());
+        bn->destroy();
+    }
+}
+
+namespace {
+
 /// torch's own canonicalization, in place: freezing moves parameters into the graph as constants
 /// without cloning them (freeze_module would copy every weight).
 std::shared_ptr<torch::jit::Graph> canonicalize(torch::jit::Module& module) {
@@ -72,7 +128,14 @@ std::shared_ptr<torch::jit::Graph> canonicalize(torch::jit::Module& module) {
     torch::jit::removeDropout(graph);
     torch::jit::ConstantPropagation(graph);
     torch::jit::EliminateDeadCode(graph);
-    // conv(x, W, b) followed by batch_norm / add / mul of constants folds into one conv.
+    // conv(x, W, b) followed by batch_norm / add / mul of constants folds into one conv. torch's
+    // folding computes each folded weight into a new tensor while the old one still lives: at the
+    // peak, a second copy of a CNN's weights. foldConvBatchNormInPlace rescales the weights where
+    // they lie instead, and leaves to torch what it cannot (a weight shared by two convs, a
+    // transposed conv).
+    torch::jit::graph_rewrite_helper::replaceConvolutionWithAtenConv(graph);
+    foldConvBatchNormInPlace(*graph);
+    torch::jit::EliminateDeadCode(graph);
     torch::jit::FoldFrozenConvBatchnorm(graph);
     torch::jit::FoldFrozenConvAddOrSub(graph);
     torch::jit::FoldFrozenConvMulOrDiv(graph);

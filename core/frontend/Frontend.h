@@ -81,6 +81,12 @@ struct LoweredModel {
 /// Loads a `.pt`; a load failure (missing file, unknown custom op) is a ConversionError, exit 2.
 torch::jit::Module loadModule(const std::string& path);
 
+/// conv1d/2d/3d followed by an inference batch_norm, all of frozen constants: the normalization is
+/// folded into the conv by rescaling its weight tensor in place and giving it a new bias, so that
+/// no second copy of the weights is made. Skipped (left to torch's FoldFrozenConvBatchnorm, which
+/// copies) where the weight is held or used elsewhere too.
+void foldConvBatchNormInPlace(torch::jit::Graph& graph);
+
 /// Canonicalizes `module` in place with torch's passes (freezing without cloning weights) and lowers
 /// its forward(). Throws ConversionError listing every unsupported op with its source location.
 LoweredModel lowerModule(torch::jit::Module module, const FrontendOptions& options, const LoweringRegistry& registry);
