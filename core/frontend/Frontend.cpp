@@ -13,6 +13,7 @@
 #include <torch/csrc/jit/passes/remove_mutation.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -67,12 +68,17 @@ bool isConv(const torch::jit::Node* n) {
 }  // namespace
 
 void foldConvBatchNormInPlace(torch::jit::Graph& graph) {
-    // How many constant nodes hold each tensor's memory: a weight another node also holds (a conv
-    // applied twice) must not change.
+    // How many constant nodes hold each tensor's memory, in nested blocks too: a weight another
+    // node also holds (a conv applied twice, or again inside a loop) must not change.
     std::map<const void*, int> holders;
-    for (const torch::jit::Node* n : graph.nodes())
-        if (n->kind() == c10::prim::Constant && n->output()->type()->cast<c10::TensorType>())
-            ++holders[torch::jit::toIValue(n->output())->toTensor().storage().data()];
+    std::function<void(const torch::jit::Block*)> count = [&](const torch::jit::Block* block) {
+        for (const torch::jit::Node* n : block->nodes()) {
+            if (n->kind() == c10::prim::Constant && n->output()->type()->cast<c10::TensorType>())
+                ++holders[torch::jit::toIValue(n->output())->toTensor().storage().data()];
+            for (const torch::jit::Block* nested : n->blocks()) count(nested);
+        }
+    };
+    count(graph.block());
     std::vector<torch::jit::Node*> norms;
     for (torch::jit::Node* n : graph.nodes())
         if (n->kind() == c10::aten::batch_norm) norms.push_back(n);
