@@ -38,10 +38,11 @@ ModelFormat outputFormat(const ConvertOptions& options) {
                               2);
     const ModelFormat byExtension = package ? ModelFormat::MLProgram : ModelFormat::NeuralNetwork;
     if (options.format && *options.format != byExtension)
-        throw ConversionError({{options.outputPath, std::string("--format ") +
-                                                        (*options.format == ModelFormat::MLProgram ? "mlprogram" : "neuralnetwork") +
-                                                        " writes " + (package ? ".mlmodel" : ".mlpackage") + ", not " + ext}},
-                              2);
+        throw ConversionError(
+            {{options.outputPath, std::string("--format ") +
+                                      (*options.format == ModelFormat::MLProgram ? "mlprogram" : "neuralnetwork") +
+                                      " writes " + (package ? ".mlmodel" : ".mlpackage") + ", not " + ext}},
+            2);
     return byExtension;
 }
 
@@ -71,9 +72,10 @@ void applyImagePreprocessing(mil::Program& program, const std::vector<ImageInput
             return v;
         };
         std::vector<float> bias(img.bias.begin(), img.bias.end());
-        mil::Value* scale = constant(img.name + "_image_scale", mil::ConstData::fromFloats({static_cast<float>(img.scale)}, {}));
-        mil::Value* biasValue =
-            constant(img.name + "_image_bias", mil::ConstData::fromFloats(bias, {1, static_cast<int64_t>(bias.size()), 1, 1}));
+        mil::Value* scale =
+            constant(img.name + "_image_scale", mil::ConstData::fromFloats({static_cast<float>(img.scale)}, {}));
+        mil::Value* biasValue = constant(
+            img.name + "_image_bias", mil::ConstData::fromFloats(bias, {1, static_cast<int64_t>(bias.size()), 1, 1}));
         // Every use of the input now reads the preprocessed value.
         mil::Value* scaled = binary("mul", input, scale, img.name + "_scaled");
         mil::Value* shifted = binary("add", scaled, biasValue, img.name + "_preprocessed");
@@ -95,9 +97,10 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
     const bool neuralNetwork = summary.format == ModelFormat::NeuralNetwork;
     const Target target = options.target.value_or(neuralNetwork ? Target::iOS13 : Target::iOS15);
     if (!neuralNetwork && target < Target::iOS15)
-        throw ConversionError({{options.outputPath, std::string("an ML Program needs --target iOS15 or later (got ") +
-                                                        targetName(target) + "); write a .mlmodel (NeuralNetwork) for iOS13 and iOS14"}},
-                              2);
+        throw ConversionError(
+            {{options.outputPath, std::string("an ML Program needs --target iOS15 or later (got ") +
+                                      targetName(target) + "); write a .mlmodel (NeuralNetwork) for iOS13 and iOS14"}},
+            2);
     const Precision precision = options.precision.value_or(neuralNetwork ? Precision::Float32 : Precision::Float16);
     auto t0 = std::chrono::steady_clock::now();
     torch::jit::Module module = loadModule(options.modelPath);

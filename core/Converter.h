@@ -17,7 +17,7 @@ enum class ModelFormat { MLProgram, NeuralNetwork };
 
 struct ConvertOptions {
     std::string modelPath;
-    std::string outputPath;                 ///< .mlpackage (ML Program) or .mlmodel (NeuralNetwork)
+    std::string outputPath;  ///< .mlpackage (ML Program) or .mlmodel (NeuralNetwork)
     /// The format; unset: chosen by the output's extension.
     std::optional<ModelFormat> format;
     std::vector<ModelInput> inputs;
@@ -28,7 +28,7 @@ struct ConvertOptions {
     /// Unset: iOS15 for an ML Program; for NeuralNetwork layers the lowest target (iOS13) raised
     /// to what the layers need. Set: the target, which a layer may not exceed.
     std::optional<Target> target;
-    ModelOptions model;                      ///< metadata, image inputs, class labels (its target is ignored)
+    ModelOptions model;  ///< metadata, image inputs, class labels (its target is ignored)
 };
 
 struct ConversionSummary {

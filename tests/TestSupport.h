@@ -17,7 +17,8 @@ torch::jit::Module scriptModule(const std::string& source);
 
 /// Lowers a module with the built-in registry; inputs are fp32 tensors of the given sizes unless
 /// given as full ModelInputs.
-LoweredModel lower(torch::jit::Module module, const std::vector<std::vector<int64_t>>& inputSizes, Target target = Target::iOS15);
+LoweredModel lower(torch::jit::Module module, const std::vector<std::vector<int64_t>>& inputSizes,
+                   Target target = Target::iOS15);
 LoweredModel lower(torch::jit::Module module, const std::vector<ModelInput>& inputs, Target target = Target::iOS15);
 
 /// Count of each MIL op type in the program's main function (nested blocks included; const ops too).

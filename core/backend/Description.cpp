@@ -74,7 +74,8 @@ std::vector<std::string> checkModelOptions(const mil::Program& program, const Mo
         const int64_t c = channelsOf(img.layout);
         if (t.dtype != DType::Float32 || t.rank() != 4 || !t.shape[0].isStatic() || t.shape[0].size != 1 ||
             !t.shape[1].isStatic() || t.shape[1].size != c)
-            problems.push_back(what + ": an image input must be fp32 [1, " + std::to_string(c) + ", H, W] (got " + t.str() + ")");
+            problems.push_back(what + ": an image input must be fp32 [1, " + std::to_string(c) + ", H, W] (got " +
+                               t.str() + ")");
         if (static_cast<int64_t>(img.bias.size()) != c)
             problems.push_back(what + ": " + std::to_string(img.bias.size()) + " bias values for " + std::to_string(c) +
                                " channels");
@@ -122,8 +123,10 @@ void fillDescription(const mil::Program& program, const ModelOptions& options, s
             continue;
         }
         const auto enumerated = options.enumeratedShapes.find(in->name());
-        if (enumerated != options.enumeratedShapes.end()) fillFeatureType(in->type(), enumerated->second, *f->mutable_type());
-        else fillFeatureType(in->type(), *f->mutable_type());
+        if (enumerated != options.enumeratedShapes.end())
+            fillFeatureType(in->type(), enumerated->second, *f->mutable_type());
+        else
+            fillFeatureType(in->type(), *f->mutable_type());
     }
     for (const mil::Value* v : fn.body.outputs()) {
         auto* f = out.add_output();

@@ -23,7 +23,8 @@ void printDiagnostics(const ConversionError& e) {
 
 /// Labels from FILE: a JSON list of strings, or one label per line. Problems go to `problems`
 /// as "FILE:LINE: ..." (all of them).
-std::vector<std::string> readLabels(const std::string& path, const std::string& flag, std::vector<std::string>& problems) {
+std::vector<std::string> readLabels(const std::string& path, const std::string& flag,
+                                    std::vector<std::string>& problems) {
     std::ifstream in(path);
     if (!in) {
         problems.push_back(flag + " " + path + ": cannot open");
@@ -37,14 +38,18 @@ std::vector<std::string> readLabels(const std::string& path, const std::string& 
     if (first != std::string::npos && text[first] == '[') {
         try {
             for (const auto& item : nlohmann::json::parse(text)) {
-                if (item.is_string()) labels.push_back(item.get<std::string>());
-                else if (item.is_number_integer()) labels.push_back(std::to_string(item.get<int64_t>()));
-                else problems.push_back(path + ": label " + item.dump() + " is not a string");
+                if (item.is_string())
+                    labels.push_back(item.get<std::string>());
+                else if (item.is_number_integer())
+                    labels.push_back(std::to_string(item.get<int64_t>()));
+                else
+                    problems.push_back(path + ": label " + item.dump() + " is not a string");
             }
         } catch (const nlohmann::json::parse_error& e) {
             // Report the line of the byte where parsing stopped.
             const size_t at = std::min(e.byte, text.size());
-            const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+            const size_t line =
+                1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
             problems.push_back(path + ":" + std::to_string(line) + ": not a JSON list of labels: " + e.what());
             return {};
         }
@@ -79,34 +84,37 @@ int convertCommand(const std::vector<std::string>& args) {
     std::vector<std::string> outputs, metadata, unusedSpecs;
     RegistryOptions registryOptions;
     ConvertOptions options;
-    opts.add_options()
-        ("help,h", "show this help")
-        ("output-file,o", po::value(&output), "the model to write: OUT.mlpackage (ML Program) or OUT.mlmodel (NeuralNetwork)")
-        ("format", po::value(&format), "mlprogram or neuralnetwork (default: by the output's extension)")
-        ("input", po::value(&unusedSpecs)->composing(),
-         "NAME:D1,D2,...[:dtype] — one per forward() argument, in order; a dim may be a range lo..hi (hi may be "
-         "omitted: unbounded), or the shape a list of the only shapes accepted, S1|S2|...; dtype fp32 (default), "
-         "fp16, int32 (torch's int64 becomes int32), bool")
-        ("image", po::value(&unusedSpecs)->composing(),
-         "NAME:1,C,H,W:scale=S:bias=B1,B2,B3[:rgb|bgr|gray] — a forward() argument declared as an image (pixels "
-         "0..255); the model receives pixel * S + B[channel]. Takes the argument's place among the --input flags")
-        ("output", po::value(&outputs)->multitoken()->composing(), "names of the model outputs, in order (default output_0, ...)")
-        ("target", po::value(&target),
-         "minimum deployment target: iOS13..iOS18 (or macOS10_15..macOS15); default iOS15 for .mlpackage, and for "
-         ".mlmodel the lowest its layers allow (iOS13 unless a layer needs iOS14)")
-        ("precision", po::value(&precision),
-         "fp16 or fp32. ML Program: compute precision (default fp16, as Apple's tool). NeuralNetwork: weight "
-         "storage (default fp32; computation is fp32 either way)")
-        ("class-labels", po::value(&classLabels),
-         "FILE: one label per line, or a JSON list — the model becomes a classifier with a predicted-label output "
-         "(classLabel) and a label -> probability output")
-        ("preview", po::value(&previewType), "Xcode preview type, e.g. imageSegmenter, imageClassifier, depthEstimation")
-        ("labels", po::value(&previewLabels), "FILE: the preview's labels (one per line, or a JSON list), e.g. for imageSegmenter")
-        ("author", po::value(&options.model.metadata.author), "model author")
-        ("license", po::value(&options.model.metadata.license), "model license")
-        ("description", po::value(&options.model.metadata.shortDescription), "short description")
-        ("version", po::value(&options.model.metadata.version), "model version string")
-        ("metadata", po::value(&metadata)->composing(), "KEY=VALUE user-defined metadata (repeatable)");
+    opts.add_options()("help,h", "show this help")(
+        "output-file,o", po::value(&output),
+        "the model to write: OUT.mlpackage (ML Program) or OUT.mlmodel (NeuralNetwork)")(
+        "format", po::value(&format), "mlprogram or neuralnetwork (default: by the output's extension)")(
+        "input", po::value(&unusedSpecs)->composing(),
+        "NAME:D1,D2,...[:dtype] — one per forward() argument, in order; a dim may be a range lo..hi (hi may be "
+        "omitted: unbounded), or the shape a list of the only shapes accepted, S1|S2|...; dtype fp32 (default), "
+        "fp16, int32 (torch's int64 becomes int32), bool")(
+        "image", po::value(&unusedSpecs)->composing(),
+        "NAME:1,C,H,W:scale=S:bias=B1,B2,B3[:rgb|bgr|gray] — a forward() argument declared as an image (pixels "
+        "0..255); the model receives pixel * S + B[channel]. Takes the argument's place among the --input flags")(
+        "output", po::value(&outputs)->multitoken()->composing(),
+        "names of the model outputs, in order (default output_0, ...)")(
+        "target", po::value(&target),
+        "minimum deployment target: iOS13..iOS18 (or macOS10_15..macOS15); default iOS15 for .mlpackage, and for "
+        ".mlmodel the lowest its layers allow (iOS13 unless a layer needs iOS14)")(
+        "precision", po::value(&precision),
+        "fp16 or fp32. ML Program: compute precision (default fp16, as Apple's tool). NeuralNetwork: weight "
+        "storage (default fp32; computation is fp32 either way)")(
+        "class-labels", po::value(&classLabels),
+        "FILE: one label per line, or a JSON list — the model becomes a classifier with a predicted-label output "
+        "(classLabel) and a label -> probability output")(
+        "preview", po::value(&previewType),
+        "Xcode preview type, e.g. imageSegmenter, imageClassifier, depthEstimation")(
+        "labels", po::value(&previewLabels),
+        "FILE: the preview's labels (one per line, or a JSON list), e.g. for imageSegmenter")(
+        "author", po::value(&options.model.metadata.author), "model author")(
+        "license", po::value(&options.model.metadata.license), "model license")(
+        "description", po::value(&options.model.metadata.shortDescription), "short description")(
+        "version", po::value(&options.model.metadata.version), "model version string")(
+        "metadata", po::value(&metadata)->composing(), "KEY=VALUE user-defined metadata (repeatable)");
     addRegistryOptions(opts, registryOptions);
     po::options_description hidden;
     hidden.add_options()("model", po::value(&model));
@@ -139,19 +147,29 @@ int convertCommand(const std::vector<std::string>& args) {
         }
     }
     if (!target.empty()) {
-        if (auto t = parseTarget(target)) options.target = *t;
-        else problems.push_back("--target '" + target + "': expected iOS13..iOS18 or macOS10_15..macOS15");
+        if (auto t = parseTarget(target))
+            options.target = *t;
+        else
+            problems.push_back("--target '" + target + "': expected iOS13..iOS18 or macOS10_15..macOS15");
     }
-    if (precision == "fp16") options.precision = Precision::Float16;
-    else if (precision == "fp32") options.precision = Precision::Float32;
-    else if (!precision.empty()) problems.push_back("--precision '" + precision + "': expected fp16 or fp32");
-    if (format == "mlprogram") options.format = ModelFormat::MLProgram;
-    else if (format == "neuralnetwork") options.format = ModelFormat::NeuralNetwork;
-    else if (!format.empty()) problems.push_back("--format '" + format + "': expected mlprogram or neuralnetwork");
+    if (precision == "fp16")
+        options.precision = Precision::Float16;
+    else if (precision == "fp32")
+        options.precision = Precision::Float32;
+    else if (!precision.empty())
+        problems.push_back("--precision '" + precision + "': expected fp16 or fp32");
+    if (format == "mlprogram")
+        options.format = ModelFormat::MLProgram;
+    else if (format == "neuralnetwork")
+        options.format = ModelFormat::NeuralNetwork;
+    else if (!format.empty())
+        problems.push_back("--format '" + format + "': expected mlprogram or neuralnetwork");
     for (const auto& kv : metadata) {
         auto eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0) problems.push_back("--metadata '" + kv + "': expected KEY=VALUE");
-        else options.model.metadata.userDefined[kv.substr(0, eq)] = kv.substr(eq + 1);
+        if (eq == std::string::npos || eq == 0)
+            problems.push_back("--metadata '" + kv + "': expected KEY=VALUE");
+        else
+            options.model.metadata.userDefined[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     if (!classLabels.empty()) options.model.classLabels = readLabels(classLabels, "--class-labels", problems);
     if (!previewLabels.empty() && previewType.empty()) problems.push_back("--labels needs --preview TYPE");

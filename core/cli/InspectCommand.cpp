@@ -24,10 +24,12 @@ void printFeature(const runtime::FeatureInfo& f) {
         return;
     }
     if (f.isImage) {
-        std::cout << "image " << f.colorSpace << " " << f.defaultShape[3] << "x" << f.defaultShape[2] << " (" << f.type.str() << ")";
+        std::cout << "image " << f.colorSpace << " " << f.defaultShape[3] << "x" << f.defaultShape[2] << " ("
+                  << f.type.str() << ")";
         if (f.preprocessing) {
             std::cout << ", preprocessing: pixel * " << f.preprocessing->scale << " + bias [";
-            for (size_t i = 0; i < f.preprocessing->bias.size(); ++i) std::cout << (i ? ", " : "") << f.preprocessing->bias[i];
+            for (size_t i = 0; i < f.preprocessing->bias.size(); ++i)
+                std::cout << (i ? ", " : "") << f.preprocessing->bias[i];
             std::cout << "]";
         }
         std::cout << "\n";
@@ -38,7 +40,8 @@ void printFeature(const runtime::FeatureInfo& f) {
         std::cout << ", enumerated shapes:";
         for (size_t i = 0; i < f.enumeratedShapes.size(); ++i) {
             std::cout << (i ? " |" : "") << " ";
-            for (size_t k = 0; k < f.enumeratedShapes[i].size(); ++k) std::cout << (k ? "," : "") << f.enumeratedShapes[i][k];
+            for (size_t k = 0; k < f.enumeratedShapes[i].size(); ++k)
+                std::cout << (k ? "," : "") << f.enumeratedShapes[i][k];
         }
     }
     std::cout << "\n";
@@ -94,11 +97,13 @@ void printCustomLayers(const mil::Program& program) {
         std::cout << "  layer '" << op->output()->name() << "': class " << c.className << "\n";
         if (!c.description.empty()) std::cout << "    description: " << c.description << "\n";
         std::string inputs;
-        for (const mil::Value* v : *op->inputList("inputs")) inputs += (inputs.empty() ? "" : ", ") + v->name() + " " + v->type().str();
+        for (const mil::Value* v : *op->inputList("inputs"))
+            inputs += (inputs.empty() ? "" : ", ") + v->name() + " " + v->type().str();
         std::cout << "    inputs: " << inputs << "\n";
         std::cout << "    outputs: " << values(op->outputs()) << "\n";
         for (const auto& [name, value] : c.parameters)
-            std::cout << "    parameter " << name << ": " << customParameterType(value) << " " << customParameterValue(value) << "\n";
+            std::cout << "    parameter " << name << ": " << customParameterType(value) << " "
+                      << customParameterValue(value) << "\n";
         for (size_t i = 0; i < c.weights.size(); ++i)
             std::cout << "    weight " << i << ": " << c.weights[i]->numel() << " values\n";
     }
@@ -116,13 +121,15 @@ std::string customParameterValue(const mil::CustomLayer::Parameter& p) {
     std::visit(
         [&s](const auto& v) {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::string>) s << '"' << v << '"';
-            else if constexpr (std::is_same_v<T, bool>) s << (v ? "true" : "false");
+            if constexpr (std::is_same_v<T, std::string>)
+                s << '"' << v << '"';
+            else if constexpr (std::is_same_v<T, bool>)
+                s << (v ? "true" : "false");
             else if constexpr (std::is_same_v<T, double>) {
                 char buf[32];  // the shortest text that reads back as the same double
                 s << std::string_view(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
-            }
-            else s << v;
+            } else
+                s << v;
         },
         p);
     return s.str();
@@ -130,10 +137,12 @@ std::string customParameterValue(const mil::CustomLayer::Parameter& p) {
 
 int inspectCommand(const std::vector<std::string>& args) {
     if (args.size() != 1 || args[0] == "--help" || args[0] == "-h") {
-        std::cout << "usage: ts2coreml inspect OUT.mlpackage|OUT.mlmodel\n\nShows the model's inputs (image inputs with their "
-                     "preprocessing, enumerated shapes), outputs (a classifier's label and probabilities), metadata, op "
-                     "histogram (with the ops of each if / loop block), weight blob count and custom layers (class, "
-                     "description, typed parameters, weight sizes, inputs and outputs), as read back from the file.\n";
+        std::cout
+            << "usage: ts2coreml inspect OUT.mlpackage|OUT.mlmodel\n\nShows the model's inputs (image inputs with "
+               "their "
+               "preprocessing, enumerated shapes), outputs (a classifier's label and probabilities), metadata, op "
+               "histogram (with the ops of each if / loop block), weight blob count and custom layers (class, "
+               "description, typed parameters, weight sizes, inputs and outputs), as read back from the file.\n";
         return args.size() == 1 ? 0 : 2;
     }
     runtime::ReadModel model;
@@ -144,14 +153,16 @@ int inspectCommand(const std::vector<std::string>& args) {
         return 2;
     }
     std::cout << args[0] << ": " << (model.kind == runtime::ModelKind::MLProgram ? "ML Program" : "NeuralNetwork")
-              << (model.classLabels.empty() ? "" : " classifier") << ", specification version " << model.specificationVersion << "\n";
+              << (model.classLabels.empty() ? "" : " classifier") << ", specification version "
+              << model.specificationVersion << "\n";
     std::cout << "inputs:\n";
     for (const auto& f : model.inputs) printFeature(f);
     std::cout << "outputs:\n";
     for (const auto& f : model.outputs) printFeature(f);
     if (!model.classLabels.empty()) {
         std::cout << "class labels: " << model.classLabels.size() << " (";
-        for (size_t i = 0; i < model.classLabels.size() && i < 5; ++i) std::cout << (i ? ", " : "") << model.classLabels[i];
+        for (size_t i = 0; i < model.classLabels.size() && i < 5; ++i)
+            std::cout << (i ? ", " : "") << model.classLabels[i];
         std::cout << (model.classLabels.size() > 5 ? ", ...)\n" : ")\n");
     }
     const auto& m = model.metadata;
@@ -168,7 +179,8 @@ int inspectCommand(const std::vector<std::string>& args) {
             ++histogram[op.type()];
             ++total;
         });
-    std::cout << "operations: " << total << (model.kind == runtime::ModelKind::NeuralNetwork ? " (the layers, as MIL ops)" : "");
+    std::cout << "operations: " << total
+              << (model.kind == runtime::ModelKind::NeuralNetwork ? " (the layers, as MIL ops)" : "");
     const mil::Block& main = model.program->main().body;
     const size_t nested = total - main.operations().size();
     if (nested > 0) std::cout << ", " << main.operations().size() << " in main and " << nested << " in nested blocks";

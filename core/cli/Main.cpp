@@ -30,10 +30,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 2, argv + argc);
     using Fn = int (*)(const std::vector<std::string>&);
     static const std::map<std::string, Fn> commands = {
-        {"convert", ts2coreml::cli::convertCommand},
-        {"verify", ts2coreml::cli::verifyCommand},
-        {"inspect", ts2coreml::cli::inspectCommand},
-        {"ops", ts2coreml::cli::opsCommand},
+        {"convert", ts2coreml::cli::convertCommand}, {"verify", ts2coreml::cli::verifyCommand},
+        {"inspect", ts2coreml::cli::inspectCommand}, {"ops", ts2coreml::cli::opsCommand},
         {"stubs", ts2coreml::cli::stubsCommand},
     };
     auto it = commands.find(command);

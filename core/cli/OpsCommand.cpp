@@ -14,13 +14,16 @@ namespace ts2coreml::cli {
 int opsCommand(const std::vector<std::string>& args) {
     po::options_description opts(
         "usage: ts2coreml ops [--plugin-path DIR ...] [--ops FILE ...] [--json]\n\n"
-        "Lists every registered lowering: key, provider (built-in, FILE:LINE of a composite, or plugin file), minimum target, and what\n"
+        "Lists every registered lowering: key, provider (built-in, FILE:LINE of a composite, or plugin file), minimum "
+        "target, and what\n"
         "it overrode; then the custom torch ops plugins and composite files declare.\n\noptions");
     RegistryOptions registryOptions;
-    opts.add_options()("help,h", "show this help")("json", "print JSON for tools: {\"lowerings\": [...], \"torch_ops\": [...]}");
+    opts.add_options()("help,h", "show this help")(
+        "json", "print JSON for tools: {\"lowerings\": [...], \"torch_ops\": [...]}");
     addRegistryOptions(opts, registryOptions);
     po::variables_map vm;
-    if (auto exitCode = parseCommandLine("ops", args, opts, opts, po::positional_options_description(), vm)) return *exitCode;
+    if (auto exitCode = parseCommandLine("ops", args, opts, opts, po::positional_options_description(), vm))
+        return *exitCode;
     std::vector<std::string> problems;
     checkRegistryOptions(registryOptions, problems);
     const LoweringRegistry registry = hostRegistry(registryOptions, problems);

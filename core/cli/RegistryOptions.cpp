@@ -30,8 +30,10 @@ void addRegistryOptions(boost::program_options::options_description& opts, Regis
 void checkRegistryOptions(const RegistryOptions& registryOptions, std::vector<std::string>& problems) {
     for (const auto& p : registryOptions.pluginPaths) {
         std::error_code ec;
-        if (p.empty()) problems.push_back("--plugin-path: empty path (name the current directory as '.')");
-        else if (!std::filesystem::exists(p, ec)) problems.push_back("--plugin-path '" + p + "': no such file or directory");
+        if (p.empty())
+            problems.push_back("--plugin-path: empty path (name the current directory as '.')");
+        else if (!std::filesystem::exists(p, ec))
+            problems.push_back("--plugin-path '" + p + "': no such file or directory");
     }
     for (const auto& f : registryOptions.opsFiles) {
         std::error_code ec;
@@ -60,7 +62,8 @@ std::optional<int> parseCommandLine(const std::string& command, const std::vecto
                                     const boost::program_options::options_description& visible,
                                     const boost::program_options::options_description& all,
                                     const boost::program_options::positional_options_description& positional,
-                                    boost::program_options::variables_map& vm, boost::program_options::parsed_options* parsed) {
+                                    boost::program_options::variables_map& vm,
+                                    boost::program_options::parsed_options* parsed) {
     namespace po = boost::program_options;
     try {
         po::parsed_options options = po::command_line_parser(args).options(all).positional(positional).run();
@@ -80,8 +83,10 @@ std::optional<int> parseCommandLine(const std::string& command, const std::vecto
 
 void printProblems(const std::string& command, const std::vector<std::string>& problems) {
     for (const auto& p : problems) {
-        if (p.find(": error: ") != std::string::npos) std::cerr << p << "\n";
-        else std::cerr << "ts2coreml " << command << ": error: " << p << "\n";
+        if (p.find(": error: ") != std::string::npos)
+            std::cerr << p << "\n";
+        else
+            std::cerr << "ts2coreml " << command << ": error: " << p << "\n";
     }
 }
 

@@ -37,7 +37,8 @@ std::vector<CustomClass> customClasses(const mil::Program& program) {
     mil::walk(program.main().body, [&](const mil::Operation& op) {
         if (op.type() != mil::kCustomLayerOp || !op.customLayer()) return;
         const mil::CustomLayer& layer = *op.customLayer();
-        auto it = std::find_if(classes.begin(), classes.end(), [&](const CustomClass& c) { return c.name == layer.className; });
+        auto it = std::find_if(classes.begin(), classes.end(),
+                               [&](const CustomClass& c) { return c.name == layer.className; });
         if (it == classes.end()) it = classes.insert(classes.end(), CustomClass{layer.className, {}, {}, {}, {}});
         for (const auto& [name, value] : it->parameters)
             if (!layer.parameters.count(name)) it->sometimesMissing.insert(name);
@@ -55,10 +56,12 @@ std::vector<CustomClass> customClasses(const mil::Program& program) {
 /// A Swift identifier for a parameter name (keywords in backticks).
 std::string swiftIdentifier(const std::string& name) {
     static const std::set<std::string> keywords = {
-        "as", "break", "case", "catch", "class", "continue", "default", "defer", "do", "else", "enum", "extension",
-        "fallthrough", "false", "for", "func", "guard", "if", "import", "in", "init", "inout", "internal", "is", "let",
-        "nil", "operator", "private", "protocol", "public", "repeat", "return", "self", "Self", "static", "struct",
-        "subscript", "super", "switch", "throw", "throws", "true", "try", "typealias", "var", "where", "while"};
+        "as",     "break", "case",     "catch",     "class",       "continue", "default",  "defer",
+        "do",     "else",  "enum",     "extension", "fallthrough", "false",    "for",      "func",
+        "guard",  "if",    "import",   "in",        "init",        "inout",    "internal", "is",
+        "let",    "nil",   "operator", "private",   "protocol",    "public",   "repeat",   "return",
+        "self",   "Self",  "static",   "struct",    "subscript",   "super",    "switch",   "throw",
+        "throws", "true",  "try",      "typealias", "var",         "where",    "while"};
     std::string id;
     for (char c : name) id += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_';
     if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0]))) id = "_" + id;
@@ -105,9 +108,11 @@ std::string outputShapesBody(const CustomClass& c) {
         }
         bool staticEverywhere = declared.isStatic();
         for (const mil::Operation* op : c.layers)
-            staticEverywhere = staticEverywhere && op->outputs().size() > i && sameType(op->output(i)->type(), declared);
+            staticEverywhere =
+                staticEverywhere && op->outputs().size() > i && sameType(op->output(i)->type(), declared);
         if (sameAs) {
-            s << "        // output " << i << " has the shape of input " << *sameAs << " (as converted: " << declared.str() << ")\n";
+            s << "        // output " << i << " has the shape of input " << *sameAs
+              << " (as converted: " << declared.str() << ")\n";
             s << "        shapes.append(inputShapes[" << *sameAs << "])\n";
         } else if (staticEverywhere) {
             s << "        // output " << i << " as converted: " << declared.str() << "\n";
@@ -128,7 +133,8 @@ std::string swiftStub(const CustomClass& c, const std::string& modelPath) {
     std::string layerNames;
     for (const mil::Operation* op : c.layers) layerNames += (layerNames.empty() ? "" : ", ") + op->output()->name();
     std::ostringstream s;
-    s << "// " << c.name << ".swift: written by `ts2coreml stubs` from " << fs::path(modelPath).filename().string() << ".\n";
+    s << "// " << c.name << ".swift: written by `ts2coreml stubs` from " << fs::path(modelPath).filename().string()
+      << ".\n";
     if (!first.description.empty()) s << "// " << first.description << "\n";
     s << "//\n// Core ML creates one instance of this class for each layer of class \"" << c.name
       << "\" in the model\n// (layers: " << layerNames << "). The parameters and weights are read for you; fill in\n"
@@ -143,15 +149,18 @@ std::string swiftStub(const CustomClass& c, const std::string& modelPath) {
       << "class " << c.name << ": NSObject, MLCustomLayer {\n";
     for (const auto& [name, value] : c.parameters) {
         const bool optional = c.sometimesMissing.count(name) > 0;
-        s << "    /// Parameter \"" << name << "\" (" << customParameterType(value) << "; " << customParameterValue(value)
-          << " in layer " << c.layers.front()->output()->name() << (optional ? "; some layers omit it" : "") << ").\n";
-        s << "    let " << swiftIdentifier(name) << ": " << swiftRead(name, value).first << (optional ? "?" : "") << "\n";
+        s << "    /// Parameter \"" << name << "\" (" << customParameterType(value) << "; "
+          << customParameterValue(value) << " in layer " << c.layers.front()->output()->name()
+          << (optional ? "; some layers omit it" : "") << ").\n";
+        s << "    let " << swiftIdentifier(name) << ": " << swiftRead(name, value).first << (optional ? "?" : "")
+          << "\n";
     }
     s << "    /// The layer's weights, in the model's order: each the raw bytes of its values (fp32, or fp16\n"
       << "    /// when the model was converted with --precision fp16)";
     if (c.weightCounts.size() == 1 && *c.weightCounts.begin() > 0) {
         s << ":";
-        for (size_t i = 0; i < first.weights.size(); ++i) s << (i ? "," : "") << " weight " << i << " has " << first.weights[i]->numel() << " values";
+        for (size_t i = 0; i < first.weights.size(); ++i)
+            s << (i ? "," : "") << " weight " << i << " has " << first.weights[i]->numel() << " values";
     }
     s << ".\n    private var weights: [Data] = []\n\n";
 
@@ -173,11 +182,13 @@ std::string swiftStub(const CustomClass& c, const std::string& modelPath) {
     s << "    func setWeightData(_ weights: [Data]) throws {\n";
     if (c.weightCounts.size() == 1) {
         s << "        guard weights.count == " << *c.weightCounts.begin() << " else {\n"
-          << "            throw " << error << ".weightCount(expected: " << *c.weightCounts.begin() << ", got: weights.count)\n"
+          << "            throw " << error << ".weightCount(expected: " << *c.weightCounts.begin()
+          << ", got: weights.count)\n"
           << "        }\n";
     } else {
         s << "        // The layers of this class hold different numbers of weights (";
-        for (auto it = c.weightCounts.begin(); it != c.weightCounts.end(); ++it) s << (it == c.weightCounts.begin() ? "" : ", ") << *it;
+        for (auto it = c.weightCounts.begin(); it != c.weightCounts.end(); ++it)
+            s << (it == c.weightCounts.begin() ? "" : ", ") << *it;
         s << ").\n";
     }
     s << "        self.weights = weights\n    }\n\n";
@@ -206,7 +217,8 @@ std::string readme(const std::vector<CustomClass>& classes, const std::string& m
       << "| class | layers | parameters | weights |\n|---|---|---|---|\n";
     for (const CustomClass& c : classes) {
         std::string params;
-        for (const auto& [name, value] : c.parameters) params += (params.empty() ? "" : ", ") + name + " (" + customParameterType(value) + ")";
+        for (const auto& [name, value] : c.parameters)
+            params += (params.empty() ? "" : ", ") + name + " (" + customParameterType(value) + ")";
         s << "| `" << c.name << "` | " << c.layers.size() << " | " << (params.empty() ? "none" : params) << " | "
           << c.layers.front()->customLayer()->weights.size() << " |\n";
     }
@@ -236,7 +248,8 @@ int stubsCommand(const std::vector<std::string>& args) {
         "Exit 0 when written, 2 for a missing or unreadable model, an .mlpackage, or a model without custom layers.\n\n"
         "options");
     std::string model, dir;
-    opts.add_options()("help,h", "show this help")("output,o", po::value(&dir), "DIR: where to write the files (created if needed)");
+    opts.add_options()("help,h", "show this help")("output,o", po::value(&dir),
+                                                   "DIR: where to write the files (created if needed)");
     po::options_description hidden;
     hidden.add_options()("model", po::value(&model));
     po::options_description all;
@@ -246,11 +259,14 @@ int stubsCommand(const std::vector<std::string>& args) {
     po::variables_map vm;
     if (auto exitCode = parseCommandLine("stubs", args, opts, all, pos, vm)) return *exitCode;
     if (model.empty() || dir.empty()) {
-        std::cerr << "ts2coreml stubs: error: " << (model.empty() ? "missing OUT.mlmodel" : "missing -o DIR") << "\n" << opts << "\n";
+        std::cerr << "ts2coreml stubs: error: " << (model.empty() ? "missing OUT.mlmodel" : "missing -o DIR") << "\n"
+                  << opts << "\n";
         return 2;
     }
     if (fs::path(model).extension() == ".mlpackage") {
-        std::cerr << model << ": error: an ML Program (.mlpackage) cannot hold custom layers; stubs reads a NeuralNetwork .mlmodel\n";
+        std::cerr
+            << model
+            << ": error: an ML Program (.mlpackage) cannot hold custom layers; stubs reads a NeuralNetwork .mlmodel\n";
         return 2;
     }
     runtime::ReadModel read;
@@ -261,7 +277,8 @@ int stubsCommand(const std::vector<std::string>& args) {
         return 2;
     }
     if (read.kind != runtime::ModelKind::NeuralNetwork) {
-        std::cerr << model << ": error: an ML Program cannot hold custom layers; stubs reads a NeuralNetwork .mlmodel\n";
+        std::cerr << model
+                  << ": error: an ML Program cannot hold custom layers; stubs reads a NeuralNetwork .mlmodel\n";
         return 2;
     }
     const std::vector<CustomClass> classes = customClasses(*read.program);
@@ -284,8 +301,8 @@ int stubsCommand(const std::vector<std::string>& args) {
         for (const CustomClass& c : classes) {
             const fs::path path = fs::path(dir) / (c.name + ".swift");
             write(path, swiftStub(c, model));
-            std::cout << "wrote " << path.string() << " (class " << c.name << ": " << count(c.layers.size(), "layer") << ", "
-                      << count(c.parameters.size(), "parameter") << ", "
+            std::cout << "wrote " << path.string() << " (class " << c.name << ": " << count(c.layers.size(), "layer")
+                      << ", " << count(c.parameters.size(), "parameter") << ", "
                       << count(c.layers.front()->customLayer()->weights.size(), "weight") << ")\n";
         }
         write(fs::path(dir) / "README.md", readme(classes, model));

@@ -52,7 +52,8 @@ at::Tensor readTensorFile(const std::string& path) {
     try {
         value = torch::pickle_load(bytes);
     } catch (const c10::Error& e) {
-        throw std::runtime_error(path + ": not a tensor saved with torch.save or numpy.save: " + e.what_without_backtrace());
+        throw std::runtime_error(path +
+                                 ": not a tensor saved with torch.save or numpy.save: " + e.what_without_backtrace());
     }
     if (!value.isTensor()) throw std::runtime_error(path + ": holds a " + value.tagKind() + ", not a tensor");
     return value.toTensor();
@@ -70,13 +71,15 @@ void printIntegers(const std::string& label, const at::Tensor& t) {
 /// the reason, naming `what`, on stderr. Returns whether it passed.
 /// Integer results (compared exactly) print their values when short: `actual` (and `reference`
 /// when they differ).
-bool report(const std::string& indent, const std::string& label, const std::string& what, const runtime::OutputComparison& c,
-            const runtime::Tolerance& tol, const at::Tensor& actual, const at::Tensor& reference) {
+bool report(const std::string& indent, const std::string& label, const std::string& what,
+            const runtime::OutputComparison& c, const runtime::Tolerance& tol, const at::Tensor& actual,
+            const at::Tensor& reference) {
     std::cout << indent << (c.pass ? "PASS " : "FAIL ") << label << " " << shapeText(c.shape);
-    if (c.exact) std::cout << "  integers, compared exactly";
+    if (c.exact)
+        std::cout << "  integers, compared exactly";
     else
-        std::cout << "  max abs err " << number(c.maxAbsError) << ", max rel err " << number(c.maxRelError) << " (scale "
-                  << number(c.scale) << ")";
+        std::cout << "  max abs err " << number(c.maxAbsError) << ", max rel err " << number(c.maxRelError)
+                  << " (scale " << number(c.scale) << ")";
     if (!c.problem.empty()) std::cout << ": " << c.problem;
     std::cout << "\n";
     if (c.exact) {
@@ -107,16 +110,16 @@ struct CustomLayerSummary {
 
 /// The target the conversion lowered at: a NeuralNetwork is lowered with the MIL base ops (iOS15).
 Target loweringTarget(const runtime::ReadModel& read) {
-    const int index = std::clamp(read.specificationVersion - specificationVersion(Target::iOS13), 0,
-                                 static_cast<int>(Target::iOS18));
+    const int index =
+        std::clamp(read.specificationVersion - specificationVersion(Target::iOS13), 0, static_cast<int>(Target::iOS18));
     return std::max(static_cast<Target>(index), Target::iOS15);
 }
 
 /// Compares, for each custom layer the executor stopped at (`reached`: its op -> the values
 /// feeding it), those values with LibTorch's values of the inputs of the torch op it came from,
 /// and prints one line per layer and per input.
-CustomLayerSummary compareCustomLayers(const runtime::ReadModel& read, const std::string& model, const LoweringRegistry& registry,
-                                       const std::vector<at::Tensor>& referenceInputs,
+CustomLayerSummary compareCustomLayers(const runtime::ReadModel& read, const std::string& model,
+                                       const LoweringRegistry& registry, const std::vector<at::Tensor>& referenceInputs,
                                        const std::map<const mil::Operation*, std::vector<at::Tensor>>& reached,
                                        const runtime::Tolerance& tol) {
     CustomLayerSummary summary;
@@ -132,16 +135,20 @@ CustomLayerSummary compareCustomLayers(const runtime::ReadModel& read, const std
         torch = runtime::torchCustomLayerInputs(model, fe, registry, referenceInputs);
         if (torch.size() != summary.skipped.size())
             why = model + " lowers to " + std::to_string(torch.size()) + " custom layers, the converted model holds " +
-                  std::to_string(summary.skipped.size()) + ": was it converted from this model with these plugins and composite files? (give verify the "
+                  std::to_string(summary.skipped.size()) +
+                  ": was it converted from this model with these plugins and composite files? (give verify the "
                   "--plugin-path and --ops the conversion used)";
         for (size_t k = 0; why.empty() && k < torch.size(); ++k) {
             const mil::Operation& op = *summary.skipped[k];
-            if (torch[k].className != op.customLayer()->className || torch[k].inputs.size() != op.inputList("inputs")->size())
-                why = describeLayer(op, nullptr) + " does not match custom layer " + std::to_string(k) + " of " + model +
-                      " (class " + torch[k].className + ", " + std::to_string(torch[k].inputs.size()) + " inputs)";
+            if (torch[k].className != op.customLayer()->className ||
+                torch[k].inputs.size() != op.inputList("inputs")->size())
+                why = describeLayer(op, nullptr) + " does not match custom layer " + std::to_string(k) + " of " +
+                      model + " (class " + torch[k].className + ", " + std::to_string(torch[k].inputs.size()) +
+                      " inputs)";
         }
     } catch (const ConversionError& e) {
-        why = "cannot lower " + model + " again to find the torch ops of its custom layers: " + e.diagnostics().front().str() +
+        why = "cannot lower " + model +
+              " again to find the torch ops of its custom layers: " + e.diagnostics().front().str() +
               " (give verify the --plugin-path the conversion used)";
     } catch (const std::exception& e) {
         why = e.what();
@@ -169,13 +176,14 @@ CustomLayerSummary compareCustomLayers(const runtime::ReadModel& read, const std
         for (size_t i = 0; i < inputs.size(); ++i) {
             const std::string& name = inputs[i]->name();
             if (!t->inputs[i]) {
-                std::cout << "    NOT COMPARED input " << name << ": the lowering computed it (no torch value is this input)\n";
+                std::cout << "    NOT COMPARED input " << name
+                          << ": the lowering computed it (no torch value is this input)\n";
                 continue;
             }
             const runtime::OutputComparison c = runtime::compareOutput(name, *t->inputs[i], it->second.at(i), tol);
-            summary.allPass =
-                report("    ", "input " + name, describeLayer(op, t) + " input " + name, c, tol, it->second.at(i), *t->inputs[i]) &&
-                summary.allPass;
+            summary.allPass = report("    ", "input " + name, describeLayer(op, t) + " input " + name, c, tol,
+                                     it->second.at(i), *t->inputs[i]) &&
+                              summary.allPass;
         }
     }
     return summary;
@@ -209,18 +217,20 @@ int verifyCommand(const std::vector<std::string>& args) {
     RegistryOptions registryOptions;
     double atol = -1, rtol = -1;
     uint64_t seed = 0;
-    opts.add_options()
-        ("help,h", "show this help")
-        ("input", po::value(&inputSpecs)->composing(),
-         "NAME:D1,D2,... — the sizes to use for an input (needed only where the model's input is flexible: "
-         "a flexible dim defaults to its lower bound, enumerated shapes to the first one)")
-        ("input-file", po::value(&inputFiles)->composing(), "NAME=FILE.npy|FILE.pt — the values of an input, instead of random ones")
-        ("atol", po::value(&atol), "absolute tolerance (default 1e-4; 1e-3 for fp16 programs)")
-        ("rtol", po::value(&rtol), "tolerance relative to each output's scale, max|torch| (default 1e-4; 3e-2 for fp16)")
-        ("seed", po::value(&seed), "seed of the random inputs (default 0)")
-        ("dump", po::value(&dump), "DIR: write inputs and both sides' outputs as .npy (NAME.torch.npy, NAME.coreml.npy)")
-        ("torch-library", po::value(&torchLibraries)->composing(),
-         "FILE.so: a library implementing custom torch ops the model calls (loaded before the model; repeatable)");
+    opts.add_options()("help,h", "show this help")(
+        "input", po::value(&inputSpecs)->composing(),
+        "NAME:D1,D2,... — the sizes to use for an input (needed only where the model's input is flexible: "
+        "a flexible dim defaults to its lower bound, enumerated shapes to the first one)")(
+        "input-file", po::value(&inputFiles)->composing(),
+        "NAME=FILE.npy|FILE.pt — the values of an input, instead of random ones")(
+        "atol", po::value(&atol), "absolute tolerance (default 1e-4; 1e-3 for fp16 programs)")(
+        "rtol", po::value(&rtol),
+        "tolerance relative to each output's scale, max|torch| (default 1e-4; 3e-2 for fp16)")(
+        "seed", po::value(&seed), "seed of the random inputs (default 0)")(
+        "dump", po::value(&dump),
+        "DIR: write inputs and both sides' outputs as .npy (NAME.torch.npy, NAME.coreml.npy)")(
+        "torch-library", po::value(&torchLibraries)->composing(),
+        "FILE.so: a library implementing custom torch ops the model calls (loaded before the model; repeatable)");
     addRegistryOptions(opts, registryOptions);
     po::options_description hidden;
     hidden.add_options()("model", po::value(&model))("package", po::value(&package));
@@ -241,7 +251,8 @@ int verifyCommand(const std::vector<std::string>& args) {
             ModelInput in = parseInputSpec(spec);
             std::vector<int64_t> sizes;
             for (const Dim& d : in.type.shape) {
-                if (!d.isStatic()) throw std::invalid_argument("--input '" + spec + "': verify needs concrete sizes, not ranges");
+                if (!d.isStatic())
+                    throw std::invalid_argument("--input '" + spec + "': verify needs concrete sizes, not ranges");
                 sizes.push_back(d.size);
             }
             sizeOverrides[in.name] = sizes;
@@ -254,7 +265,8 @@ int verifyCommand(const std::vector<std::string>& args) {
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size())
             problems.push_back("--input-file '" + kv + "': expected NAME=FILE");
-        else fileOf[kv.substr(0, eq)] = kv.substr(eq + 1);
+        else
+            fileOf[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
 
     // Both sides are read before anything runs, so every problem with the files is told at once.
@@ -273,7 +285,8 @@ int verifyCommand(const std::vector<std::string>& args) {
     std::optional<LoweringRegistry> registry;  // lowers the model again to find its custom layers' torch ops
     if (!model.empty()) {
         try {
-            registry.emplace(hostRegistry(registryOptions, problems));  // also declares the custom torch ops of plugins and composites
+            registry.emplace(hostRegistry(registryOptions,
+                                          problems));  // also declares the custom torch ops of plugins and composites
             module = loadModule(model);
             module.eval();
         } catch (const ConversionError& e) {
@@ -331,8 +344,10 @@ int verifyCommand(const std::vector<std::string>& args) {
                         std::vector<float> bias(pre.bias.begin(), pre.bias.end());
                         at::Tensor b = at::tensor(bias).view({1, static_cast<int64_t>(bias.size()), 1, 1});
                         t = t.to(at::kFloat) * pre.scale + b;
-                        imageNotes.push_back("  image input " + v->name() + " (" + image->colorSpace + "): pixels 0..255; LibTorch receives pixel * " +
-                                             number(pre.scale) + " + bias " + number(pre.bias.front()) + (bias.size() > 1 ? ".." + number(pre.bias.back()) : "") + "\n");
+                        imageNotes.push_back("  image input " + v->name() + " (" + image->colorSpace +
+                                             "): pixels 0..255; LibTorch receives pixel * " + number(pre.scale) +
+                                             " + bias " + number(pre.bias.front()) +
+                                             (bias.size() > 1 ? ".." + number(pre.bias.back()) : "") + "\n");
                     }
                 }
                 referenceInputs.push_back(t);
@@ -405,7 +420,8 @@ int verifyCommand(const std::vector<std::string>& args) {
             for (size_t i = 0; i < actual.size(); ++i) {
                 const std::string& name = outNames[i]->name();
                 runtime::writeNpy((fs::path(dump) / (name + ".torch.npy")).string(), reference[i]);
-                if (actual[i].defined()) runtime::writeNpy((fs::path(dump) / (name + ".coreml.npy")).string(), actual[i]);
+                if (actual[i].defined())
+                    runtime::writeNpy((fs::path(dump) / (name + ".coreml.npy")).string(), actual[i]);
             }
         } catch (const std::exception& e) {
             std::cerr << "ts2coreml verify: error: --dump " << dump << ": " << e.what() << "\n";
@@ -413,8 +429,8 @@ int verifyCommand(const std::vector<std::string>& args) {
         }
     }
 
-    std::cout << "verify " << package << " against " << model << " (" << (fp16 ? "fp16" : "fp32")
-              << " program; atol " << number(tol.atol) << ", rtol " << number(tol.rtol) << " of each output's scale)\n";
+    std::cout << "verify " << package << " against " << model << " (" << (fp16 ? "fp16" : "fp32") << " program; atol "
+              << number(tol.atol) << ", rtol " << number(tol.rtol) << " of each output's scale)\n";
     for (const auto& note : imageNotes) std::cout << note;
     if (!read.classLabels.empty())
         std::cout << "  classifier with " << read.classLabels.size()
@@ -429,20 +445,23 @@ int verifyCommand(const std::vector<std::string>& args) {
             ++notCompared;
             std::cout << "  NOT COMPARED output " << name << ": computed from";
             for (const mil::Operation* op : runtime::customLayersBehind(*outNames[i], custom.skipped))
-                std::cout << " custom layer '" << op->output()->name() << "' (class " << op->customLayer()->className << ")";
+                std::cout << " custom layer '" << op->output()->name() << "' (class " << op->customLayer()->className
+                          << ")";
             std::cout << ", which has no reference kernel\n";
             continue;
         }
-        allPass = report("  ", name, "output " + name, runtime::compareOutput(name, reference[i], actual[i], tol), tol, actual[i],
-                         reference[i]) &&
+        allPass = report("  ", name, "output " + name, runtime::compareOutput(name, reference[i], actual[i], tol), tol,
+                         actual[i], reference[i]) &&
                   allPass;
     }
     std::cout << "  LibTorch " << number(torchSeconds) << " s, reference executor " << number(coremlSeconds) << " s\n";
     // INCOMPLETE: nothing failed, but some custom layers' inputs could not be compared either.
     std::cout << (!allPass ? "FAIL" : custom.problems.empty() ? "PASS" : "INCOMPLETE");
     if (notCompared)
-        std::cout << " (" << notCompared << " of " << actual.size() << " outputs not compared: computed from custom layers"
-                  << " without a reference kernel" << (custom.problems.empty() ? "; their inputs were compared instead" : "") << ")";
+        std::cout << " (" << notCompared << " of " << actual.size()
+                  << " outputs not compared: computed from custom layers"
+                  << " without a reference kernel"
+                  << (custom.problems.empty() ? "; their inputs were compared instead" : "") << ")";
     std::cout << "\n";
     if (!allPass) return 1;
     if (!custom.problems.empty()) {

@@ -60,11 +60,11 @@ struct CustomLayerSpec {
 
 /// One composite of a file.
 struct Composite {
-    std::string key;           ///< "aten::softsign" or "aten::add.Scalar"
-    std::string file;          ///< the file as it was named
-    Mark mark;                 ///< of the entry
+    std::string key;   ///< "aten::softsign" or "aten::add.Scalar"
+    std::string file;  ///< the file as it was named
+    Mark mark;         ///< of the entry
     std::string doc;
-    std::string schema;        ///< a declared custom torch op schema, or empty
+    std::string schema;  ///< a declared custom torch op schema, or empty
     Target minTarget = Target::iOS13;
     bool override = false;
     std::vector<std::pair<std::string, mil::Literal>> require;  ///< constant arguments the steps assume

@@ -49,8 +49,9 @@ Mark markOf(const YAML::Node& n) {
 }
 
 bool isIdentifier(const std::string& s) {
-    return !s.empty() && !std::isdigit(static_cast<unsigned char>(s[0])) &&
-           std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+    return !s.empty() && !std::isdigit(static_cast<unsigned char>(s[0])) && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
 }
 
 /// The kind of a torch schema argument type (optional types as their element).
@@ -79,21 +80,28 @@ Kind kindOfTorchType(const c10::TypePtr& type) {
 }
 
 Kind kindOfLiteral(const mil::Literal& l) {
-    return std::visit([](const auto& v) -> Kind {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool>) return Kind::Bool;
-        else if constexpr (std::is_same_v<T, int64_t>) return Kind::Int;
-        else if constexpr (std::is_same_v<T, double>) return Kind::Float;
-        else if constexpr (std::is_same_v<T, std::string>) return Kind::String;
-        else if constexpr (std::is_same_v<T, std::vector<int64_t>>) return Kind::IntList;
-        else if constexpr (std::is_same_v<T, std::vector<double>>) return Kind::FloatList;
-        else return Kind::None;
-    }, l);
+    return std::visit(
+        [](const auto& v) -> Kind {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, bool>)
+                return Kind::Bool;
+            else if constexpr (std::is_same_v<T, int64_t>)
+                return Kind::Int;
+            else if constexpr (std::is_same_v<T, double>)
+                return Kind::Float;
+            else if constexpr (std::is_same_v<T, std::string>)
+                return Kind::String;
+            else if constexpr (std::is_same_v<T, std::vector<int64_t>>)
+                return Kind::IntList;
+            else if constexpr (std::is_same_v<T, std::vector<double>>)
+                return Kind::FloatList;
+            else
+                return Kind::None;
+        },
+        l);
 }
 
-bool isConstantKind(Kind k) {
-    return k != Kind::Tensor && k != Kind::TensorList && k != Kind::Any && k != Kind::None;
-}
+bool isConstantKind(Kind k) { return k != Kind::Tensor && k != Kind::TensorList && k != Kind::Any && k != Kind::None; }
 
 /// Why a value of kind `k` cannot be bound to MIL input `spec`; empty when it can.
 std::string milMismatch(Kind k, const mil::InputSpec& spec) {
@@ -119,7 +127,8 @@ std::string milMismatch(Kind k, const mil::InputSpec& spec) {
 }
 
 /// The torch schemas a key names: LibTorch's, or those the files declare.
-std::vector<c10::FunctionSchema> torchSchemas(const std::string& key, const std::map<std::string, c10::FunctionSchema>& declared) {
+std::vector<c10::FunctionSchema> torchSchemas(const std::string& key,
+                                              const std::map<std::string, c10::FunctionSchema>& declared) {
     std::vector<c10::FunctionSchema> out;
     const auto sep = key.find("::");
     if (sep == std::string::npos || sep == 0) return out;
@@ -133,7 +142,8 @@ std::vector<c10::FunctionSchema> torchSchemas(const std::string& key, const std:
     if (!out.empty()) return out;
     for (const auto& op : torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString(name))) {
         const auto& args = op->schema().arguments();
-        const bool outVariant = std::any_of(args.begin(), args.end(), [](const c10::Argument& a) { return a.is_out(); });
+        const bool outVariant =
+            std::any_of(args.begin(), args.end(), [](const c10::Argument& a) { return a.is_out(); });
         if (!outVariant && (overload.empty() || op->schema().overload_name() == overload)) out.push_back(op->schema());
     }
     return out;
@@ -181,7 +191,9 @@ public:
     }
 
 private:
-    void error(const YAML::Node& n, const std::string& message) { errors_.push_back(diagnostic(path_, markOf(n), message)); }
+    void error(const YAML::Node& n, const std::string& message) {
+        errors_.push_back(diagnostic(path_, markOf(n), message));
+    }
     void error(const Mark& m, const std::string& message) { errors_.push_back(diagnostic(path_, m, message)); }
 
     void checkKeys(const YAML::Node& map, std::initializer_list<const char*> allowed, const std::string& what) {
@@ -189,7 +201,8 @@ private:
         for (const auto& kv : map) {
             const std::string key = kv.first.Scalar();
             if (!seen.insert(key).second) error(kv.first, "'" + key + "' is given twice in " + what);
-            if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) == allowed.end()) {
+            if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) ==
+                allowed.end()) {
                 std::string list;
                 for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
                 error(kv.first, "unknown key '" + key + "' in " + what + " (known: " + list + ")");
@@ -205,7 +218,8 @@ private:
                 return;
             }
             c10::FunctionSchema schema = std::move(parsed).right();
-            declared_.emplace(schema.name() + (schema.overload_name().empty() ? "" : "." + schema.overload_name()), schema);
+            declared_.emplace(schema.name() + (schema.overload_name().empty() ? "" : "." + schema.overload_name()),
+                              schema);
         } catch (const std::exception& e) {
             std::string why = e.what();
             why = why.substr(0, why.find('\n'));
@@ -285,8 +299,9 @@ private:
         } else if (allNumbers) {
             std::vector<double> v;
             for (const Operand& e : o.elements)
-                v.push_back(std::holds_alternative<int64_t>(e.literal) ? static_cast<double>(std::get<int64_t>(e.literal))
-                                                                       : std::get<double>(e.literal));
+                v.push_back(std::holds_alternative<int64_t>(e.literal)
+                                ? static_cast<double>(std::get<int64_t>(e.literal))
+                                : std::get<double>(e.literal));
             o = Operand{Operand::Form::Literal, {}, std::move(v), {}, o.mark};
         }
     }
@@ -306,7 +321,8 @@ private:
                 if (it != names.end()) return it->second;
                 std::string known;
                 for (const auto& [n, k] : names) known += (known.empty() ? "$" : ", $") + n;
-                error(o.mark, "undefined name '$" + o.ref + "' (defined here: " + (known.empty() ? "none" : known) + ")");
+                error(o.mark,
+                      "undefined name '$" + o.ref + "' (defined here: " + (known.empty() ? "none" : known) + ")");
                 return Kind::Any;
             }
             case Operand::Form::List: {
@@ -335,7 +351,8 @@ private:
             error(entry, "a composite is a mapping with 'op:' and 'steps:' (or 'custom_layer:')");
             return c;
         }
-        checkKeys(entry, {"op", "schema", "doc", "override", "min_target", "require", "steps", "outputs", "custom_layer"},
+        checkKeys(entry,
+                  {"op", "schema", "doc", "override", "min_target", "require", "steps", "outputs", "custom_layer"},
                   "a composite");
         const YAML::Node opNode = entry["op"];
         if (!opNode) {
@@ -350,12 +367,16 @@ private:
         if (const YAML::Node s = entry["schema"]) c.schema = scalarString(s, "'schema'");
         if (const YAML::Node d = entry["doc"]) c.doc = scalarString(d, "'doc'");
         if (const YAML::Node o = entry["override"]) {
-            if (!o.IsScalar() || (o.Scalar() != "true" && o.Scalar() != "false")) error(o, "'override' must be true or false");
-            else c.override = o.Scalar() == "true";
+            if (!o.IsScalar() || (o.Scalar() != "true" && o.Scalar() != "false"))
+                error(o, "'override' must be true or false");
+            else
+                c.override = o.Scalar() == "true";
         }
         if (const YAML::Node t = entry["min_target"]) {
-            if (auto target = parseTarget(scalarString(t, "'min_target'"))) c.minTarget = *target;
-            else error(t, "unknown deployment target '" + t.Scalar() + "' (iOS13 ... iOS18)");
+            if (auto target = parseTarget(scalarString(t, "'min_target'")))
+                c.minTarget = *target;
+            else
+                error(t, "unknown deployment target '" + t.Scalar() + "' (iOS13 ... iOS18)");
         }
 
         const auto schemas = torchSchemas(c.key, declared_);
@@ -369,13 +390,17 @@ private:
         const size_t numReturns = schemas.front().returns().size();
 
         if (const YAML::Node req = entry["require"]) {
-            if (!req.IsMap()) error(req, "'require' maps constant arguments to the values the composite handles");
+            if (!req.IsMap())
+                error(req, "'require' maps constant arguments to the values the composite handles");
             else
                 for (const auto& kv : req) {
                     const std::string arg = kv.first.Scalar();
                     auto it = names.find(arg);
-                    if (it == names.end()) error(kv.first, "'" + c.key + "' has no argument '" + arg + "'");
-                    else if (!isConstantKind(it->second)) error(kv.first, "'require' needs a constant argument; '" + arg + "' is " + kindName(it->second));
+                    if (it == names.end())
+                        error(kv.first, "'" + c.key + "' has no argument '" + arg + "'");
+                    else if (!isConstantKind(it->second))
+                        error(kv.first,
+                              "'require' needs a constant argument; '" + arg + "' is " + kindName(it->second));
                     Operand v = value(kv.second);
                     if (v.form != Operand::Form::Literal) error(kv.second, "'require' values are literals");
                     c.require.emplace_back(arg, v.literal);
@@ -386,18 +411,22 @@ private:
         if (steps && layer) error(layer, "a composite has either 'steps' or 'custom_layer', not both");
         if (!steps && !layer) error(entry, "a composite needs 'steps:' (or 'custom_layer:')");
         if (steps) {
-            if (!steps.IsSequence() || steps.size() == 0) error(steps, "'steps' must be a non-empty list");
+            if (!steps.IsSequence() || steps.size() == 0)
+                error(steps, "'steps' must be a non-empty list");
             else
                 for (const YAML::Node& s : steps) c.steps.push_back(loadStep(s, names));
         }
         if (const YAML::Node outs = entry["outputs"]) {
             if (layer) error(outs, "a custom layer's outputs go under 'custom_layer: outputs:'");
-            if (!outs.IsSequence()) error(outs, "'outputs' must be a list of `$name`");
+            if (!outs.IsSequence())
+                error(outs, "'outputs' must be a list of `$name`");
             else
                 for (const YAML::Node& o : outs) {
                     Operand v = operand(o);
-                    if (v.form != Operand::Form::Ref) error(o, "an output is a `$name`");
-                    else kindOf(v, names);
+                    if (v.form != Operand::Form::Ref)
+                        error(o, "an output is a `$name`");
+                    else
+                        kindOf(v, names);
                     c.outputs.push_back(std::move(v));
                 }
             if (outs.IsSequence() && c.outputs.size() != numReturns)
@@ -416,7 +445,9 @@ private:
         Step s;
         s.mark = markOf(n);
         if (!n.IsMap()) {
-            error(n, "a step is a mapping: {mil: OP, INPUT: VALUE, ..., out: NAME} or {torch: ns::op, ARG: VALUE, ..., out: NAME}");
+            error(n,
+                  "a step is a mapping: {mil: OP, INPUT: VALUE, ..., out: NAME} or {torch: ns::op, ARG: VALUE, ..., "
+                  "out: NAME}");
             return s;
         }
         const YAML::Node mil = n["mil"], torch = n["torch"];
@@ -436,16 +467,22 @@ private:
             s.args.emplace_back(key, value(kv.second));
             s.args.back().second.mark = markOf(kv.first);
         }
-        if (s.isMil) checkMilStep(s, n, names);
-        else checkTorchStep(s, n, names);
+        if (s.isMil)
+            checkMilStep(s, n, names);
+        else
+            checkTorchStep(s, n, names);
         if (const YAML::Node out = n["out"]) {
             std::vector<YAML::Node> outNodes;
-            if (out.IsSequence()) for (const YAML::Node& o : out) outNodes.push_back(o);
-            else outNodes.push_back(out);
+            if (out.IsSequence())
+                for (const YAML::Node& o : out) outNodes.push_back(o);
+            else
+                outNodes.push_back(out);
             for (const YAML::Node& o : outNodes) {
                 const std::string name = scalarString(o, "'out'");
-                if (!isIdentifier(name)) error(o, "'" + name + "' is not a name (an identifier, without `$`)");
-                else if (names.count(name)) error(o, "'" + name + "' is already defined");
+                if (!isIdentifier(name))
+                    error(o, "'" + name + "' is not a name (an identifier, without `$`)");
+                else if (names.count(name))
+                    error(o, "'" + name + "' is already defined");
                 names[name] = s.isMil ? Kind::Tensor : Kind::Any;
                 s.outs.push_back(name);
             }
@@ -472,7 +509,8 @@ private:
                 error(v.mark, "input '" + name + "' of MIL op '" + s.op + "' " + why + "; it is given " + kindName(k));
         }
         for (const auto& in : schema->inputs)
-            if (!in.optional && std::none_of(s.args.begin(), s.args.end(), [&](const auto& a) { return a.first == in.name; }))
+            if (!in.optional &&
+                std::none_of(s.args.begin(), s.args.end(), [&](const auto& a) { return a.first == in.name; }))
                 error(n, "MIL op '" + s.op + "' needs input '" + in.name + "'");
     }
 
@@ -485,8 +523,9 @@ private:
         // The overload a call reaches: the first whose arguments include every name given.
         const c10::FunctionSchema* chosen = nullptr;
         for (const auto& schema : schemas) {
-            const bool fits = std::all_of(s.args.begin(), s.args.end(),
-                                          [&](const auto& a) { return schema.argumentIndexWithName(a.first).has_value(); });
+            const bool fits = std::all_of(s.args.begin(), s.args.end(), [&](const auto& a) {
+                return schema.argumentIndexWithName(a.first).has_value();
+            });
             if (fits) {
                 chosen = &schema;
                 break;
@@ -497,14 +536,17 @@ private:
             if (!chosen) {
                 bool anywhere = false;
                 for (const auto& schema : schemas) anywhere |= schema.argumentIndexWithName(name).has_value();
-                if (!anywhere) error(v.mark, "torch op '" + s.op + "' has no argument '" + name + "' (" + toString(schemas.front()) + ")");
+                if (!anywhere)
+                    error(v.mark,
+                          "torch op '" + s.op + "' has no argument '" + name + "' (" + toString(schemas.front()) + ")");
                 continue;
             }
             const Kind want = kindOfTorchType(chosen->arguments()[*chosen->argumentIndexWithName(name)].type());
             const bool tensorWanted = want == Kind::Tensor || want == Kind::TensorList;
             const bool tensorGiven = k == Kind::Tensor || k == Kind::TensorList;
             if (k != Kind::Any && want != Kind::Any && tensorWanted != tensorGiven && k != Kind::None)
-                error(v.mark, "argument '" + name + "' of '" + s.op + "' is " + kindName(want) + "; it is given " + kindName(k));
+                error(v.mark, "argument '" + name + "' of '" + s.op + "' is " + kindName(want) + "; it is given " +
+                                  kindName(k));
         }
         if (!chosen) {
             error(n, "no overload of '" + s.op + "' takes all of these arguments");
@@ -516,7 +558,8 @@ private:
                 error(n, "torch op '" + s.op + "' needs argument '" + a.name() + "' (" + toString(*chosen) + ")");
     }
 
-    std::optional<CustomLayerSpec> loadCustomLayer(const YAML::Node& n, const std::map<std::string, Kind>& names, size_t numReturns) {
+    std::optional<CustomLayerSpec> loadCustomLayer(const YAML::Node& n, const std::map<std::string, Kind>& names,
+                                                   size_t numReturns) {
         CustomLayerSpec spec;
         spec.mark = markOf(n);
         if (!n.IsMap()) {
@@ -532,13 +575,15 @@ private:
         }
         if (const YAML::Node d = n["description"]) spec.description = scalarString(d, "'description'");
         if (const YAML::Node params = n["parameters"]) {
-            if (!params.IsMap()) error(params, "'parameters' maps parameter names to constants");
+            if (!params.IsMap())
+                error(params, "'parameters' maps parameter names to constants");
             else
                 for (const auto& kv : params) {
                     Operand v = value(kv.second);
                     const Kind k = kindOf(v, names);
                     if (k != Kind::Int && k != Kind::Float && k != Kind::Number && k != Kind::Bool && k != Kind::String)
-                        error(kv.second, "parameter '" + kv.first.Scalar() + "' must be an int, float, bool or string constant; it is " + kindName(k));
+                        error(kv.second, "parameter '" + kv.first.Scalar() +
+                                             "' must be an int, float, bool or string constant; it is " + kindName(k));
                     spec.parameters.emplace_back(kv.first.Scalar(), std::move(v));
                 }
         }
@@ -570,8 +615,10 @@ private:
                 }
                 checkKeys(o, {"like"}, "a custom layer output");
                 CustomOutput out{operand(o["like"])};
-                if (out.like.form != Operand::Form::Ref) error(o["like"], "'like' names an input by `$name`");
-                else kindOf(out.like, names);
+                if (out.like.form != Operand::Form::Ref)
+                    error(o["like"], "'like' names an input by `$name`");
+                else
+                    kindOf(out.like, names);
                 spec.outputs.push_back(std::move(out));
             }
             if (spec.outputs.size() != numReturns)

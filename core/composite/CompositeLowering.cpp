@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <climits>
-#include <functional>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -18,20 +18,26 @@ namespace ts2coreml::composite {
 namespace {
 
 std::string showLiteral(const mil::Literal& l) {
-    return std::visit([](const auto& v) -> std::string {
-        using T = std::decay_t<decltype(v)>;
-        std::ostringstream s;
-        if constexpr (std::is_same_v<T, std::monostate>) s << "None";
-        else if constexpr (std::is_same_v<T, bool>) s << (v ? "true" : "false");
-        else if constexpr (std::is_same_v<T, std::string>) s << "'" << v << "'";
-        else if constexpr (std::is_arithmetic_v<T>) s << v;
-        else {
-            s << "[";
-            for (size_t i = 0; i < v.size(); ++i) s << (i ? ", " : "") << v[i];
-            s << "]";
-        }
-        return s.str();
-    }, l);
+    return std::visit(
+        [](const auto& v) -> std::string {
+            using T = std::decay_t<decltype(v)>;
+            std::ostringstream s;
+            if constexpr (std::is_same_v<T, std::monostate>)
+                s << "None";
+            else if constexpr (std::is_same_v<T, bool>)
+                s << (v ? "true" : "false");
+            else if constexpr (std::is_same_v<T, std::string>)
+                s << "'" << v << "'";
+            else if constexpr (std::is_arithmetic_v<T>)
+                s << v;
+            else {
+                s << "[";
+                for (size_t i = 0; i < v.size(); ++i) s << (i ? ", " : "") << v[i];
+                s << "]";
+            }
+            return s.str();
+        },
+        l);
 }
 
 /// Equal as values: an int and a float of the same value are equal.
@@ -53,11 +59,12 @@ public:
     void run() {
         for (const auto& [arg, want] : c_.require) {
             const Arg& a = ctx_.arg(arg);
-            const bool holds = std::holds_alternative<std::monostate>(want) ? a.isNone()
-                                                                           : a.isConstant() && sameValue(a.literal(), want);
+            const bool holds = std::holds_alternative<std::monostate>(want)
+                                   ? a.isNone()
+                                   : a.isConstant() && sameValue(a.literal(), want);
             if (!holds)
-                ctx_.fail("the composite at " + c_.provider() + " handles it only with " + arg + " = " + showLiteral(want) +
-                          "; here " + arg + " is " + a.describe());
+                ctx_.fail("the composite at " + c_.provider() + " handles it only with " + arg + " = " +
+                          showLiteral(want) + "; here " + arg + " is " + a.describe());
         }
         if (c_.customLayer) return customLayer(*c_.customLayer);
         std::vector<Arg> last;
@@ -106,8 +113,9 @@ private:
                 bool ints = !elements.empty(), numbers = !elements.empty();
                 for (const Arg& e : elements) {
                     ints = ints && e.isConstant() && std::holds_alternative<int64_t>(e.literal());
-                    numbers = numbers && e.isConstant() &&
-                              (std::holds_alternative<int64_t>(e.literal()) || std::holds_alternative<double>(e.literal()));
+                    numbers =
+                        numbers && e.isConstant() &&
+                        (std::holds_alternative<int64_t>(e.literal()) || std::holds_alternative<double>(e.literal()));
                 }
                 if (ints) {
                     std::vector<int64_t> v;
@@ -117,8 +125,9 @@ private:
                 if (numbers) {
                     std::vector<double> v;
                     for (const Arg& e : elements)
-                        v.push_back(std::holds_alternative<int64_t>(e.literal()) ? static_cast<double>(std::get<int64_t>(e.literal()))
-                                                                                : std::get<double>(e.literal()));
+                        v.push_back(std::holds_alternative<int64_t>(e.literal())
+                                        ? static_cast<double>(std::get<int64_t>(e.literal()))
+                                        : std::get<double>(e.literal()));
                     return Arg::constant(std::move(v));
                 }
                 return Arg::list(std::move(elements));
@@ -140,7 +149,8 @@ private:
         const bool wantFloat = floatTypeVar || (spec.dtypes & kInts) == 0;
         switch (a.kind()) {
             case Arg::Kind::None:
-                throw LoweringError("input '" + input + "' is None here (" + (o.form == Operand::Form::Ref ? "$" + o.ref : "a literal") + ")");
+                throw LoweringError("input '" + input + "' is None here (" +
+                                    (o.form == Operand::Form::Ref ? "$" + o.ref : "a literal") + ")");
             case Arg::Kind::Constant: return mil::Operand(adapt(a.literal(), wantFloat));
             case Arg::Kind::Tensor: return mil::Operand(ctx_.materialize(a));
             case Arg::Kind::List: {
@@ -161,7 +171,8 @@ private:
             if (!spec || spec->typeVar.empty() || o.form != Operand::Form::Ref) continue;
             const Arg& a = lookup(o);
             const DType dt = a.value() ? a.value()->type().dtype : a.constData() ? a.constData()->dtype : DType::Int32;
-            if (a.isTensor() && (dt == DType::Float32 || dt == DType::Float16 || dt == DType::Float64)) floatVars.insert(spec->typeVar);
+            if (a.isTensor() && (dt == DType::Float32 || dt == DType::Float16 || dt == DType::Float64))
+                floatVars.insert(spec->typeVar);
         }
         mil::OperandList inputs;
         for (const auto& [name, o] : s.args) {
@@ -187,19 +198,27 @@ private:
         layer->description = spec.description;
         for (const auto& [name, o] : spec.parameters) {
             const Arg a = asArg(o);
-            if (!a.isConstant()) ctx_.fail(where(o.mark) + "parameter '" + name + "' is not a constant here: " + a.describe());
+            if (!a.isConstant())
+                ctx_.fail(where(o.mark) + "parameter '" + name + "' is not a constant here: " + a.describe());
             const mil::Literal& l = a.literal();
             if (auto* i = std::get_if<int64_t>(&l))
-                layer->parameters[name] = *i >= INT32_MIN && *i <= INT32_MAX ? mil::CustomLayer::Parameter(static_cast<int32_t>(*i))
-                                                                              : mil::CustomLayer::Parameter(*i);
-            else if (auto* d = std::get_if<double>(&l)) layer->parameters[name] = *d;
-            else if (auto* b = std::get_if<bool>(&l)) layer->parameters[name] = *b;
-            else if (auto* str = std::get_if<std::string>(&l)) layer->parameters[name] = *str;
-            else ctx_.fail(where(o.mark) + "parameter '" + name + "' is " + a.describe() + "; parameters are scalars or strings");
+                layer->parameters[name] = *i >= INT32_MIN && *i <= INT32_MAX
+                                              ? mil::CustomLayer::Parameter(static_cast<int32_t>(*i))
+                                              : mil::CustomLayer::Parameter(*i);
+            else if (auto* d = std::get_if<double>(&l))
+                layer->parameters[name] = *d;
+            else if (auto* b = std::get_if<bool>(&l))
+                layer->parameters[name] = *b;
+            else if (auto* str = std::get_if<std::string>(&l))
+                layer->parameters[name] = *str;
+            else
+                ctx_.fail(where(o.mark) + "parameter '" + name + "' is " + a.describe() +
+                          "; parameters are scalars or strings");
         }
         for (const Operand& w : spec.weights) {
             const Arg& a = lookup(w);
-            if (!a.constData()) ctx_.fail(where(w.mark) + "weight $" + w.ref + " is not a constant tensor here: " + a.describe());
+            if (!a.constData())
+                ctx_.fail(where(w.mark) + "weight $" + w.ref + " is not a constant tensor here: " + a.describe());
             layer->weights.push_back(a.constData());
         }
         std::vector<mil::Value*> inputs;
@@ -248,7 +267,8 @@ void findCycles(const std::vector<std::shared_ptr<const Composite>>& all, std::v
                         if (pc == callee) on = true;
                         if (on) chain += pc->key + " (" + pc->provider() + ") -> ";
                     }
-                    errors.push_back(diagnostic(c->file, s.opMark, "composites call each other in a cycle: " + chain + callee->key));
+                    errors.push_back(
+                        diagnostic(c->file, s.opMark, "composites call each other in a cycle: " + chain + callee->key));
                 } else if (state[callee] == 0) {
                     visit(callee);
                 }
@@ -271,7 +291,8 @@ std::vector<std::string> registerCompositeFiles(const std::vector<std::string>& 
     std::vector<std::string> errors;
     std::vector<std::shared_ptr<const Composite>> all;
     for (const auto& f : files)
-        for (Composite& c : loadCompositeFile(f, errors)) all.push_back(std::make_shared<const Composite>(std::move(c)));
+        for (Composite& c : loadCompositeFile(f, errors))
+            all.push_back(std::make_shared<const Composite>(std::move(c)));
 
     // A key (at a minimum target) defined twice needs `override: true` on the later definition.
     std::map<std::pair<std::string, Target>, std::string> defined;
@@ -279,8 +300,9 @@ std::vector<std::string> registerCompositeFiles(const std::vector<std::string>& 
     for (const auto& c : all) {
         auto [it, fresh] = defined.emplace(std::make_pair(c->key, c->minTarget), c->provider());
         if (!fresh && !c->override)
-            errors.push_back(diagnostic(c->file, c->mark, "'" + c->key + "' is already lowered by " + it->second +
-                                                              "; add 'override: true' to replace it"));
+            errors.push_back(diagnostic(
+                c->file, c->mark,
+                "'" + c->key + "' is already lowered by " + it->second + "; add 'override: true' to replace it"));
         it->second = c->provider();
     }
     findCycles(all, errors);

@@ -42,14 +42,14 @@ ConversionError loadFailure(const std::string& path, const std::string& what) {
     }
     const size_t first = what.find_first_not_of(" \n");
     return ConversionError(
-        {{path, "cannot load TorchScript model: " + firstLine(first == std::string::npos ? what : what.substr(first))}}, 2);
+        {{path, "cannot load TorchScript model: " + firstLine(first == std::string::npos ? what : what.substr(first))}},
+        2);
 }
 
 }  // namespace
 
 torch::jit::Module loadModule(const std::string& path) {
-    if (!std::filesystem::is_regular_file(path))
-        throw ConversionError({{path, "cannot open model: no such file"}}, 2);
+    if (!std::filesystem::is_regular_file(path)) throw ConversionError({{path, "cannot open model: no such file"}}, 2);
     try {
         return torch::jit::load(path);
     } catch (const c10::Error& e) {
@@ -106,7 +106,8 @@ void foldConvBatchNormInPlace(torch::jit::Graph& graph) {
         // As torch's folding computes them: W * (gamma / sqrt(var + eps)), (b - mean) / sqrt(var + eps) * gamma + beta.
         const at::Tensor rsqrt = at::rsqrt(v + eps->toDouble());
         const at::Tensor scale = gamma->isTensor() ? gamma->toTensor() * rsqrt : rsqrt;
-        at::Tensor shift = ((bias->isTensor() ? bias->toTensor().to(options) : at::zeros({channels}, options)) - m) * rsqrt;
+        at::Tensor shift =
+            ((bias->isTensor() ? bias->toTensor().to(options) : at::zeros({channels}, options)) - m) * rsqrt;
         if (gamma->isTensor()) shift = shift * gamma->toTensor();
         if (beta->isTensor()) shift = shift + beta->toTensor();
         std::vector<int64_t> perChannel(static_cast<size_t>(w.dim()), 1);
@@ -158,8 +159,8 @@ LoweredModel lowerModule(torch::jit::Module module, const FrontendOptions& optio
     try {
         graph = canonicalize(module);
     } catch (const c10::Error& e) {
-        throw ConversionError({{options.modelPath, "cannot canonicalize the TorchScript graph: " +
-                                                       firstLine(e.what_without_backtrace())}},
+        throw ConversionError({{options.modelPath,
+                                "cannot canonicalize the TorchScript graph: " + firstLine(e.what_without_backtrace())}},
                               2);
     }
 

@@ -50,7 +50,7 @@ struct FrontendOptions {
     std::vector<ModelInput> inputs;        ///< binds forward() arguments in order
     std::vector<std::string> outputNames;  ///< defaults to output_0, output_1, ...
     Target target = Target::iOS15;
-    std::string modelPath;                 ///< for diagnostics
+    std::string modelPath;  ///< for diagnostics
 };
 
 /// Where a custom layer of a lowered program comes from: the torch node whose lowering emitted it

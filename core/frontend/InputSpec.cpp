@@ -37,8 +37,9 @@ void parseEnumeratedShapes(const std::string& dims, const std::string& spec, Mod
         for (const std::string& d : splitOn(shapeText, ',')) {
             if (d.empty()) throw std::invalid_argument("--input '" + spec + "': empty dimension");
             if (d.find("..") != std::string::npos)
-                throw std::invalid_argument("--input '" + spec + "': '" + d +
-                                            "': enumerated shapes list fixed sizes (a range is a single shape: NAME:lo..hi,...)");
+                throw std::invalid_argument(
+                    "--input '" + spec + "': '" + d +
+                    "': enumerated shapes list fixed sizes (a range is a single shape: NAME:lo..hi,...)");
             sizes.push_back(parseDim(d, spec));
         }
         if (!in.enumeratedShapes.empty() && sizes.size() != in.enumeratedShapes.front().size())
@@ -46,7 +47,8 @@ void parseEnumeratedShapes(const std::string& dims, const std::string& spec, Mod
                                         " has " + std::to_string(sizes.size()) + " dims, the first " +
                                         std::to_string(in.enumeratedShapes.front().size()) + ")");
         for (const auto& seen : in.enumeratedShapes)
-            if (seen == sizes) throw std::invalid_argument("--input '" + spec + "': shape " + shapeText + " is listed twice");
+            if (seen == sizes)
+                throw std::invalid_argument("--input '" + spec + "': shape " + shapeText + " is listed twice");
         in.enumeratedShapes.push_back(std::move(sizes));
     }
     const auto& first = in.enumeratedShapes.front();
@@ -57,7 +59,8 @@ void parseEnumeratedShapes(const std::string& dims, const std::string& spec, Mod
             lo = std::min(lo, s[i]);
             hi = std::max(hi, s[i]);
         }
-        in.type.shape.push_back(lo == hi ? Dim::fixed(lo) : Dim::symbolic(in.name + "_d" + std::to_string(symbols++), lo, hi));
+        in.type.shape.push_back(lo == hi ? Dim::fixed(lo)
+                                         : Dim::symbolic(in.name + "_d" + std::to_string(symbols++), lo, hi));
     }
 }
 
@@ -68,18 +71,24 @@ ModelInput parseInputSpec(const std::string& spec) {
     auto colon = spec.find(':');
     in.name = spec.substr(0, colon);
     if (in.name.empty()) throw std::invalid_argument("--input '" + spec + "': missing name (NAME:D1,D2,...[:dtype])");
-    if (colon == std::string::npos) throw std::invalid_argument("--input '" + spec + "': missing shape (NAME:D1,D2,...[:dtype])");
+    if (colon == std::string::npos)
+        throw std::invalid_argument("--input '" + spec + "': missing shape (NAME:D1,D2,...[:dtype])");
     std::string rest = spec.substr(colon + 1);
     std::string dims = rest, dtype = "fp32";
     if (auto c2 = rest.find(':'); c2 != std::string::npos) {
         dims = rest.substr(0, c2);
         dtype = rest.substr(c2 + 1);
     }
-    if (dtype == "fp32") in.type.dtype = DType::Float32;
-    else if (dtype == "fp16") in.type.dtype = DType::Float16;
-    else if (dtype == "int32") in.type.dtype = DType::Int32;
-    else if (dtype == "bool") in.type.dtype = DType::Bool;
-    else throw std::invalid_argument("--input '" + spec + "': unknown dtype '" + dtype + "' (fp32, fp16, int32, bool)");
+    if (dtype == "fp32")
+        in.type.dtype = DType::Float32;
+    else if (dtype == "fp16")
+        in.type.dtype = DType::Float16;
+    else if (dtype == "int32")
+        in.type.dtype = DType::Int32;
+    else if (dtype == "bool")
+        in.type.dtype = DType::Bool;
+    else
+        throw std::invalid_argument("--input '" + spec + "': unknown dtype '" + dtype + "' (fp32, fp16, int32, bool)");
     if (dims.find('|') != std::string::npos) {
         parseEnumeratedShapes(dims, spec, in);
         return in;
@@ -114,7 +123,8 @@ double parseNumber(const std::string& text, const std::string& spec) {
     } catch (const std::exception&) {
         used = 0;
     }
-    if (text.empty() || used != text.size()) throw std::invalid_argument("--image '" + spec + "': bad number '" + text + "'");
+    if (text.empty() || used != text.size())
+        throw std::invalid_argument("--image '" + spec + "': bad number '" + text + "'");
     return v;
 }
 }  // namespace
@@ -128,7 +138,8 @@ std::pair<ModelInput, ImageInput> parseImageSpec(const std::string& spec) {
         start = colon + 1;
     }
     if (parts.size() < 2 || parts[0].empty())
-        throw std::invalid_argument("--image '" + spec + "': expected NAME:D1,D2,...:scale=S:bias=B1,B2,B3[:rgb|bgr|gray]");
+        throw std::invalid_argument("--image '" + spec +
+                                    "': expected NAME:D1,D2,...:scale=S:bias=B1,B2,B3[:rgb|bgr|gray]");
     ImageInput image;
     image.name = parts[0];
     ModelInput input = parseInputSpec(parts[0] + ":" + parts[1]);
@@ -142,7 +153,8 @@ std::pair<ModelInput, ImageInput> parseImageSpec(const std::string& spec) {
             const std::string list = p.substr(5);
             for (size_t start = 0;;) {
                 const size_t comma = list.find(',', start);
-                image.bias.push_back(parseNumber(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start), spec));
+                image.bias.push_back(parseNumber(
+                    list.substr(start, comma == std::string::npos ? std::string::npos : comma - start), spec));
                 if (comma == std::string::npos) break;
                 start = comma + 1;
             }
@@ -153,18 +165,20 @@ std::pair<ModelInput, ImageInput> parseImageSpec(const std::string& spec) {
         } else if (p == "gray" || p == "grayscale" || p == "GRAY") {
             image.layout = ColorLayout::Grayscale;
         } else {
-            throw std::invalid_argument("--image '" + spec + "': unknown part '" + p + "' (scale=S, bias=B1,B2,B3, rgb, bgr, gray)");
+            throw std::invalid_argument("--image '" + spec + "': unknown part '" + p +
+                                        "' (scale=S, bias=B1,B2,B3, rgb, bgr, gray)");
         }
     }
     const size_t channels = image.layout == ColorLayout::Grayscale ? 1 : 3;
     if (!hasBias) image.bias.assign(channels, 0.0);
     if (image.bias.size() != channels)
-        throw std::invalid_argument("--image '" + spec + "': " + std::to_string(image.bias.size()) + " bias values for " +
-                                    std::to_string(channels) + " channels");
+        throw std::invalid_argument("--image '" + spec + "': " + std::to_string(image.bias.size()) +
+                                    " bias values for " + std::to_string(channels) + " channels");
     const auto& shape = input.type.shape;
     if (shape.size() != 4 || !shape[0].isStatic() || shape[0].size != 1 || !shape[1].isStatic() ||
         shape[1].size != static_cast<int64_t>(channels) || !shape[2].isStatic() || !shape[3].isStatic())
-        throw std::invalid_argument("--image '" + spec + "': an image is [1, " + std::to_string(channels) + ", H, W] with fixed sizes");
+        throw std::invalid_argument("--image '" + spec + "': an image is [1, " + std::to_string(channels) +
+                                    ", H, W] with fixed sizes");
     return {input, image};
 }
 

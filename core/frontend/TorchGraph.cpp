@@ -51,8 +51,8 @@ std::string sanitizeName(const std::string& name) {
 
 bool isStructuralOp(const torch::jit::Node& node) {
     static const std::set<std::string> kinds = {
-        "prim::Constant",   "prim::ListConstruct", "prim::ListUnpack", "prim::TupleConstruct",
-        "prim::TupleUnpack", "prim::NumToTensor",  "prim::device",     "prim::dtype",
+        "prim::Constant",    "prim::ListConstruct", "prim::ListUnpack", "prim::TupleConstruct",
+        "prim::TupleUnpack", "prim::NumToTensor",   "prim::device",     "prim::dtype",
         "prim::If",          "prim::Loop",
     };
     return kinds.count(node.kind().toQualString()) != 0;
@@ -87,13 +87,13 @@ std::vector<Diagnostic> scanUnsupported(const torch::jit::Graph& graph, const Lo
     std::vector<Diagnostic> out;
     for (const auto& kind : order) {
         const auto& where = uses[kind];
-        std::string msg = "no lowering for '" + kind + "' (" + std::to_string(where.size()) +
-                          (where.size() == 1 ? " use" : " uses");
+        std::string msg =
+            "no lowering for '" + kind + "' (" + std::to_string(where.size()) + (where.size() == 1 ? " use" : " uses");
         for (size_t i = 1; i < where.size() && i < 4; ++i) msg += i == 1 ? "; also at " + where[i] : ", " + where[i];
         if (where.size() > 4) msg += ", ...";
         msg += ")";
-        if (registry.hasKey(kind)) msg += "; registered only for a later deployment target than " +
-                                          std::string(targetName(options.target));
+        if (registry.hasKey(kind))
+            msg += "; registered only for a later deployment target than " + std::string(targetName(options.target));
         out.push_back({where.front(), msg});
     }
     return out;
@@ -115,7 +115,8 @@ std::shared_ptr<const mil::ConstData> tensorConstant(const at::Tensor& t) {
         case at::kByte: data->dtype = DType::UInt8; break;
         case at::kChar: data->dtype = DType::Int8; break;
         case at::kShort: data->dtype = DType::Int16; break;
-        default: throw LoweringError(std::string("constant tensor of unsupported dtype ") + c10::toString(c.scalar_type()));
+        default:
+            throw LoweringError(std::string("constant tensor of unsupported dtype ") + c10::toString(c.scalar_type()));
     }
     data->sizes = c.sizes().vec();
     data->data = c.data_ptr();
@@ -159,25 +160,32 @@ Arg ivalueToArg(const c10::IValue& v) {
 Arg makeList(std::vector<Arg> elems) {
     bool allInts = true, allNumbers = true;
     for (const Arg& e : elems) {
-        if (!e.isConstant()) { allInts = allNumbers = false; break; }
+        if (!e.isConstant()) {
+            allInts = allNumbers = false;
+            break;
+        }
         const auto& l = e.literal();
         if (!std::holds_alternative<int64_t>(l) && !std::holds_alternative<bool>(l)) allInts = false;
-        if (!std::holds_alternative<int64_t>(l) && !std::holds_alternative<double>(l) && !std::holds_alternative<bool>(l))
+        if (!std::holds_alternative<int64_t>(l) && !std::holds_alternative<double>(l) &&
+            !std::holds_alternative<bool>(l))
             allNumbers = false;
     }
     if (allInts && !elems.empty()) {
         std::vector<int64_t> v;
         for (const Arg& e : elems)
-            v.push_back(std::holds_alternative<bool>(e.literal()) ? std::get<bool>(e.literal()) : std::get<int64_t>(e.literal()));
+            v.push_back(std::holds_alternative<bool>(e.literal()) ? std::get<bool>(e.literal())
+                                                                  : std::get<int64_t>(e.literal()));
         return Arg::constant(std::move(v));
     }
     if (allNumbers && !elems.empty()) {
         std::vector<double> v;
         for (const Arg& e : elems)
-            std::visit([&](const auto& x) {
-                using T = std::decay_t<decltype(x)>;
-                if constexpr (std::is_arithmetic_v<T>) v.push_back(static_cast<double>(x));
-            }, e.literal());
+            std::visit(
+                [&](const auto& x) {
+                    using T = std::decay_t<decltype(x)>;
+                    if constexpr (std::is_arithmetic_v<T>) v.push_back(static_cast<double>(x));
+                },
+                e.literal());
         return Arg::constant(std::move(v));
     }
     return Arg::list(std::move(elems));
@@ -188,8 +196,13 @@ class NodeContext : public LoweringContext {
 public:
     NodeContext(GraphLowering& g, std::string name, std::string overload, std::string location,
                 std::vector<std::pair<std::string, Arg>> args, size_t numOutputs)
-        : g_(g), name_(std::move(name)), overload_(std::move(overload)), location_(std::move(location)),
-          args_(std::move(args)), outputs_(numOutputs), bound_(numOutputs, false) {}
+        : g_(g),
+          name_(std::move(name)),
+          overload_(std::move(overload)),
+          location_(std::move(location)),
+          args_(std::move(args)),
+          outputs_(numOutputs),
+          bound_(numOutputs, false) {}
 
     const std::string& opName() const override { return name_; }
     const std::string& overload() const override { return overload_; }
@@ -248,7 +261,8 @@ std::vector<Arg> NodeContext::call(const std::string& opKey, const std::vector<s
     if (std::any_of(active.begin(), active.end(), [&](const auto& a) { return a.first == entry; })) {
         std::string chain;
         for (const auto& [e, key] : active) chain += key + " (" + e->provider + ") -> ";
-        fail("calls '" + opKey + "' while already lowering it: " + chain + opKey + "; lowerings call each other in a cycle");
+        fail("calls '" + opKey + "' while already lowering it: " + chain + opKey +
+             "; lowerings call each other in a cycle");
     }
     active.emplace_back(entry, opKey);
     struct Pop {
@@ -267,7 +281,8 @@ std::vector<Arg> NodeContext::call(const std::string& opKey, const std::vector<s
         if (!fits) continue;
         numOutputs = schema.returns().size();
         for (const auto& a : schema.arguments()) {
-            const bool given = std::any_of(args.begin(), args.end(), [&](const auto& g) { return g.first == a.name(); });
+            const bool given =
+                std::any_of(args.begin(), args.end(), [&](const auto& g) { return g.first == a.name(); });
             if (!given && a.default_value()) full.emplace_back(a.name(), ivalueToArg(*a.default_value()));
         }
         break;
@@ -319,9 +334,8 @@ LoweredModel GraphLowering::run() {
     if (options_.inputs.size() != args.size()) {
         std::string names;
         for (auto* v : args) names += (names.empty() ? "" : ", ") + v->debugName();
-        throw ConversionError({{options_.modelPath, "forward() takes " + std::to_string(args.size()) +
-                                                        " input(s) (" + names + ") but " +
-                                                        std::to_string(options_.inputs.size()) +
+        throw ConversionError({{options_.modelPath, "forward() takes " + std::to_string(args.size()) + " input(s) (" +
+                                                        names + ") but " + std::to_string(options_.inputs.size()) +
                                                         " were described; give one --input per argument"}},
                               2);
     }
@@ -335,9 +349,10 @@ LoweredModel GraphLowering::run() {
         const auto scalar = tensorType ? tensorType->scalarType() : c10::nullopt;
         if (in.type.dtype == DType::Int32 && (!scalar || *scalar == at::kLong))
             warnings_.push_back({options_.modelPath,
-                                 "input '" + in.name + "' is declared int32, and torch's integers are int64: Core ML "
-                                 "has no int64, so values outside [-2147483648, 2147483647] cannot be passed and "
-                                 "integer arithmetic on this input wraps at 32 bits",
+                                 "input '" + in.name +
+                                     "' is declared int32, and torch's integers are int64: Core ML "
+                                     "has no int64, so values outside [-2147483648, 2147483647] cannot be passed and "
+                                     "integer arithmetic on this input wraps at 32 bits",
                                  true});
     }
 
@@ -402,8 +417,8 @@ c10::IValue GraphLowering::narrowedConstant(c10::IValue value, const torch::jit:
     if (where.empty()) where = describeLocation(node, options_.modelPath);
     const std::string name = node.output()->hasDebugName() ? " '" + node.output()->debugName() + "'" : "";
     warnings_.push_back({where,
-                         "an int64 constant" + name + " (" + std::to_string(t.numel()) + (t.numel() == 1 ? " value" : " values") + ") holds " +
-                             std::to_string(example) +
+                         "an int64 constant" + name + " (" + std::to_string(t.numel()) +
+                             (t.numel() == 1 ? " value" : " values") + ") holds " + std::to_string(example) +
                              ", outside the int32 range: Core ML has no int64, so its values are clamped to [" +
                              std::to_string(lo) + ", " + std::to_string(hi) + "]",
                          true});
@@ -418,21 +433,25 @@ bool GraphLowering::lowerStructural(torch::jit::Node* node) {
     } else if (kind == "prim::ListConstruct" || kind == "prim::TupleConstruct") {
         std::vector<Arg> elems;
         for (size_t i = 0; i < node->inputs().size(); ++i) elems.push_back(in(i));
-        values_[node->output()] = kind == "prim::ListConstruct" ? makeList(std::move(elems)) : Arg::list(std::move(elems));
+        values_[node->output()] =
+            kind == "prim::ListConstruct" ? makeList(std::move(elems)) : Arg::list(std::move(elems));
     } else if (kind == "prim::ListUnpack" || kind == "prim::TupleUnpack") {
         const Arg& list = in(0);
         std::vector<Arg> elems;
         if (list.isList()) {
             elems = list.elements();
         } else if (list.isConstant()) {
-            std::visit([&](const auto& v) {
-                using T = std::decay_t<decltype(v)>;
-                if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<double>>)
-                    for (auto x : v) elems.push_back(Arg::constant(x));
-            }, list.literal());
+            std::visit(
+                [&](const auto& v) {
+                    using T = std::decay_t<decltype(v)>;
+                    if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<double>>)
+                        for (auto x : v) elems.push_back(Arg::constant(x));
+                },
+                list.literal());
         }
         if (elems.size() != node->outputs().size())
-            throw LoweringError("cannot unpack " + list.describe() + " into " + std::to_string(node->outputs().size()) + " values");
+            throw LoweringError("cannot unpack " + list.describe() + " into " + std::to_string(node->outputs().size()) +
+                                " values");
         for (size_t i = 0; i < elems.size(); ++i) values_[node->output(i)] = elems[i];
     } else if (kind == "prim::NumToTensor") {
         // Scalars and rank-0 tensors share one representation: a constant or a rank-0 value.
@@ -456,9 +475,9 @@ namespace {
 struct NestedBlockFailed {};
 
 bool isScalarArg(const Arg& a) {
-    return a.isScalar() || (a.isConstant() && (std::holds_alternative<int64_t>(a.literal()) ||
-                                               std::holds_alternative<double>(a.literal()) ||
-                                               std::holds_alternative<bool>(a.literal())));
+    return a.isScalar() || (a.isConstant() &&
+                            (std::holds_alternative<int64_t>(a.literal()) ||
+                             std::holds_alternative<double>(a.literal()) || std::holds_alternative<bool>(a.literal())));
 }
 
 }  // namespace
@@ -467,8 +486,8 @@ mil::Value* GraphLowering::blockValue(torch::jit::Value* v, const std::string& w
     auto it = values_.find(v);
     if (it == values_.end()) throw NestedBlockFailed{};
     const Arg& a = it->second;
-    if (a.isNone() || (a.isList() && !a.elements().empty() && !a.elements().front().isScalar() &&
-                       !a.elements().front().isConstant()))
+    if (a.isNone() ||
+        (a.isList() && !a.elements().empty() && !a.elements().front().isScalar() && !a.elements().front().isConstant()))
         throw LoweringError(what + " is " + a.describe() + "; only tensors and numbers can cross a block boundary");
     NodeContext ctx(*this, "block", "", builder_->location(), {}, 0);
     return ctx.materialize(a);
@@ -488,11 +507,15 @@ void GraphLowering::lowerIf(torch::jit::Node* node) {
     const Arg& c = values_.at(node->input(0));
     // A condition known when converting (a flag, a shape): only the branch taken is converted.
     if (c.isConstant()) {
-        const bool taken = std::visit([](const auto& v) -> bool {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_arithmetic_v<T>) return v != 0;
-            else throw LoweringError("the condition of an if is not a number");
-        }, c.literal());
+        const bool taken = std::visit(
+            [](const auto& v) -> bool {
+                using T = std::decay_t<decltype(v)>;
+                if constexpr (std::is_arithmetic_v<T>)
+                    return v != 0;
+                else
+                    throw LoweringError("the condition of an if is not a number");
+            },
+            c.literal());
         torch::jit::Block* block = node->blocks()[taken ? 0 : 1];
         for (torch::jit::Node* inner : block->nodes()) lowerNode(inner);
         for (size_t i = 0; i < node->outputs().size(); ++i) {
@@ -517,7 +540,8 @@ void GraphLowering::lowerIf(torch::jit::Node* node) {
         return [&, which]() {
             torch::jit::Block* block = node->blocks()[which];
             std::vector<mil::Value*> out = lowerNestedBlock(block, which == 0 ? "the then branch" : "the else branch");
-            for (size_t i = 0; i < out.size(); ++i) scalar[i] = scalar[i] && isScalarArg(values_.at(block->outputs()[i]));
+            for (size_t i = 0; i < out.size(); ++i)
+                scalar[i] = scalar[i] && isScalarArg(values_.at(block->outputs()[i]));
             builder_->setLocation(location);
             return out;
         };
@@ -610,8 +634,8 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
         NodeContext ctx(*this, kind, schema->overload_name(), location, std::move(args), node->outputs().size());
         std::vector<Arg> results;
         // A plugin's failures name the plugin: the user's fix is there, not in their model.
-        const std::string from = entry->plugin.empty() ? std::string()
-                                                       : "plugin '" + entry->plugin + "' (" + entry->provider + "): ";
+        const std::string from =
+            entry->plugin.empty() ? std::string() : "plugin '" + entry->plugin + "' (" + entry->provider + "): ";
         try {
             results = ctx.run(*entry);
         } catch (const LoweringError& e) {

@@ -117,7 +117,8 @@ void lowerLogSoftmax(LoweringContext& ctx) {
     mil::Builder& b = ctx.builder();
     mil::Value* x = softmaxInput(ctx);
     const int64_t axis = normalizeDim(ctx, ctx.getInt("dim"), rankOf(x), "dim");
-    mil::Value* lse = b.add("reduce_log_sum_exp", {{"x", x}, {"axes", std::vector<int64_t>{axis}}, {"keep_dims", true}});
+    mil::Value* lse =
+        b.add("reduce_log_sum_exp", {{"x", x}, {"axes", std::vector<int64_t>{axis}}, {"keep_dims", true}});
     ctx.bind(0, b.add("sub", {{"x", x}, {"y", lse}}));
 }
 
@@ -130,7 +131,9 @@ void emitClamp(LoweringContext& ctx, const Arg* lo, const Arg* hi) {
         mil::Value* x = ctx.tensor("self");
         const double vlo = literalNumber(*lo), vhi = literalNumber(*hi);
         if (vlo == 0.0 && vhi == 6.0) return ctx.bind(0, b.add("relu6", {{"x", x}}));
-        if (vlo <= vhi) return ctx.bind(0, b.add("clip", {{"x", x}, {"alpha", scalarLike(b, vlo, x)}, {"beta", scalarLike(b, vhi, x)}}));
+        if (vlo <= vhi)
+            return ctx.bind(
+                0, b.add("clip", {{"x", x}, {"alpha", scalarLike(b, vlo, x)}, {"beta", scalarLike(b, vhi, x)}}));
     }
     // torch: min(max(x, lo), hi), so hi wins when lo > hi.
     mil::Value* y = nullptr;

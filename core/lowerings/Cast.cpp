@@ -11,7 +11,8 @@ namespace {
 DType dtypeArg(LoweringContext& ctx, const std::string& name) {
     const int64_t code = ctx.getInt(name);
     auto dtype = dtypeFromTorch(code);
-    if (!dtype) ctx.fail("conversion to torch dtype " + std::to_string(code) + " is not supported (no such Core ML type)");
+    if (!dtype)
+        ctx.fail("conversion to torch dtype " + std::to_string(code) + " is not supported (no such Core ML type)");
     return *dtype;
 }
 

@@ -11,18 +11,19 @@ struct ConvSpec {
     mil::Value* x = nullptr;
     std::vector<int64_t> kernel;  ///< spatial sizes of the weight
     std::vector<int64_t> strides, dilations;
-    std::vector<int64_t> pad;     ///< MIL layout: begin, end per spatial dim
+    std::vector<int64_t> pad;  ///< MIL layout: begin, end per spatial dim
     std::vector<int64_t> outputPadding;
     int64_t groups = 1;
     bool transposed = false;
-    bool unbatched = false;       ///< torch's (C, *D) input, given a batch dimension for MIL
+    bool unbatched = false;  ///< torch's (C, *D) input, given a batch dimension for MIL
 };
 
 std::vector<int64_t> weightSizes(LoweringContext& ctx) {
     const Arg& w = ctx.arg("weight");
     if (!w.isTensor()) ctx.fail("'weight' must be a tensor, got " + w.describe());
     if (!w.value()) return w.constData()->sizes;
-    if (!w.value()->type().isStatic()) ctx.fail("convolution weight must have a static shape, got " + w.value()->type().str());
+    if (!w.value()->type().isStatic())
+        ctx.fail("convolution weight must have a static shape, got " + w.value()->type().str());
     return w.value()->type().sizes();
 }
 
@@ -32,7 +33,8 @@ ConvSpec readConv(LoweringContext& ctx, bool transposed) {
     ConvSpec c;
     c.transposed = transposed;
     const std::vector<int64_t> w = weightSizes(ctx);
-    if (w.size() < 3 || w.size() > 5) ctx.fail("convolution weight must have rank 3 to 5, got rank " + std::to_string(w.size()));
+    if (w.size() < 3 || w.size() > 5)
+        ctx.fail("convolution weight must have rank 3 to 5, got rank " + std::to_string(w.size()));
     const size_t n = w.size() - 2;
     c.kernel.assign(w.begin() + 2, w.end());
     c.strides = expandList(ctx, "stride", n);
@@ -100,8 +102,11 @@ mil::Value* emitConv(LoweringContext& ctx, const ConvSpec& c) {
     mil::Builder& b = ctx.builder();
     mil::Value* lateBias = nullptr;
     mil::Value* bias = constantBias(ctx, lateBias);
-    mil::OperandList in{{"x", c.x}, {"weight", ctx.tensor("weight")}, {"strides", c.strides},
-                        {"dilations", c.dilations}, {"groups", c.groups}};
+    mil::OperandList in{{"x", c.x},
+                        {"weight", ctx.tensor("weight")},
+                        {"strides", c.strides},
+                        {"dilations", c.dilations},
+                        {"groups", c.groups}};
     if (allZero(c.pad)) {
         in.emplace_back("pad_type", "valid");
     } else {
@@ -119,12 +124,13 @@ mil::Value* emitConv(LoweringContext& ctx, const ConvSpec& c) {
 mil::Value* emitConvTranspose(LoweringContext& ctx, const ConvSpec& c) {
     mil::Builder& b = ctx.builder();
     mil::Value* weight = ctx.tensor("weight");
-    if (!weight->constant()) ctx.fail("transposed convolution needs a constant weight (MIL conv_transpose requires one)");
+    if (!weight->constant())
+        ctx.fail("transposed convolution needs a constant weight (MIL conv_transpose requires one)");
     mil::Value* lateBias = nullptr;
     mil::Value* bias = constantBias(ctx, lateBias);
     const size_t n = c.kernel.size();
-    mil::OperandList in{{"x", c.x}, {"weight", weight}, {"strides", c.strides}, {"dilations", c.dilations},
-                        {"groups", c.groups}};
+    mil::OperandList in{
+        {"x", c.x}, {"weight", weight}, {"strides", c.strides}, {"dilations", c.dilations}, {"groups", c.groups}};
     if (allZero(c.outputPadding)) {
         if (allZero(c.pad)) {
             in.emplace_back("pad_type", "valid");
@@ -147,11 +153,17 @@ mil::Value* emitConvTranspose(LoweringContext& ctx, const ConvSpec& c) {
         const int64_t p = c.pad[2 * i], op = c.outputPadding[i];
         if (op > p) extra[2 * i + 1] = op - p;
         begin[2 + i] = p;
-        if (p > op) end[2 + i] = -(p - op);
-        else endMask[2 + i] = true;
+        if (p > op)
+            end[2 + i] = -(p - op);
+        else
+            endMask[2 + i] = true;
     }
-    if (!allZero(extra)) y = b.add("pad", {{"x", y}, {"pad", extra}, {"mode", "constant"}, {"constant_val", scalarLike(b, 0.0, y)}});
-    y = b.add("slice_by_index", {{"x", y}, {"begin", begin}, {"end", end}, {"begin_mask", boolVector(b, beginMask)},
+    if (!allZero(extra))
+        y = b.add("pad", {{"x", y}, {"pad", extra}, {"mode", "constant"}, {"constant_val", scalarLike(b, 0.0, y)}});
+    y = b.add("slice_by_index", {{"x", y},
+                                 {"begin", begin},
+                                 {"end", end},
+                                 {"begin_mask", boolVector(b, beginMask)},
                                  {"end_mask", boolVector(b, endMask)}});
     if (bias) y = addChannelBias(b, y, bias);
     return lateBias ? addChannelBias(b, y, lateBias) : y;

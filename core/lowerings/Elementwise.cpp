@@ -61,7 +61,8 @@ mil::Value* truncate(mil::Builder& b, mil::Value* v) {
 // div: true division; rounding_mode "floor" / "trunc" rounds the quotient and keeps integer dtypes.
 void lowerDiv(LoweringContext& ctx) {
     mil::Builder& b = ctx.builder();
-    const std::string mode = ctx.hasArg("rounding_mode") && !ctx.isNone("rounding_mode") ? ctx.getString("rounding_mode") : "";
+    const std::string mode =
+        ctx.hasArg("rounding_mode") && !ctx.isNone("rounding_mode") ? ctx.getString("rounding_mode") : "";
     if (mode.empty()) {
         auto [x, y] = floatOperands(ctx, ctx.arg("self"), ctx.arg("other"));
         return ctx.bind(0, b.add("real_div", {{"x", x}, {"y", y}}));

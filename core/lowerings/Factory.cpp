@@ -32,20 +32,24 @@ mil::Value* filled(LoweringContext& ctx, const std::vector<Arg>& sizes, const Ar
         int64_t n = 1;
         for (int64_t s : shape) n *= s;
         const auto count = static_cast<size_t>(n);
-        if (dtype == DType::Bool) return b.constant(mil::ConstData::fromBools(std::vector<bool>(count, v != 0.0), shape));
+        if (dtype == DType::Bool)
+            return b.constant(mil::ConstData::fromBools(std::vector<bool>(count, v != 0.0), shape));
         if (dtype == DType::Int32)
             return b.constant(mil::ConstData::fromInts(std::vector<int32_t>(count, static_cast<int32_t>(v)), shape));
-        return castTo(b, b.constant(mil::ConstData::fromFloats(std::vector<float>(count, static_cast<float>(v)), shape)), dtype);
+        return castTo(
+            b, b.constant(mil::ConstData::fromFloats(std::vector<float>(count, static_cast<float>(v)), shape)), dtype);
     }
     mil::Value* out = nullptr;
     if (isNumberLiteral(value)) {
-        out = b.add("fill", {{"shape", shapeTensor(ctx, sizes)}, {"value", scalarConst(b, literalNumber(value), dtype)}});
+        out =
+            b.add("fill", {{"shape", shapeTensor(ctx, sizes)}, {"value", scalarConst(b, literalNumber(value), dtype)}});
     } else {
         // fill takes a constant value: a run-time one is added to zeros (in int32 for a bool result).
         const DType compute = dtype == DType::Bool ? DType::Int32 : dtype;
         mil::Value* v = castTo(b, ctx.materialize(value), compute);
         if (rankOf(v) != 0) v = b.add("reshape", {{"x", v}, {"shape", std::vector<int64_t>{}}});
-        mil::Value* zeros = b.add("fill", {{"shape", shapeTensor(ctx, sizes)}, {"value", scalarConst(b, 0.0, compute)}});
+        mil::Value* zeros =
+            b.add("fill", {{"shape", shapeTensor(ctx, sizes)}, {"value", scalarConst(b, 0.0, compute)}});
         out = castTo(b, b.add("add", {{"x", zeros}, {"y", v}}), dtype);
     }
     // fill of a computed shape knows none of its sizes; a reshape with one unknown entry restores
@@ -106,12 +110,14 @@ void lowerArange(LoweringContext& ctx) {
     const Arg& start = ctx.hasArg("start") ? ctx.arg("start") : zero;
     const Arg& step = ctx.hasArg("step") ? ctx.arg("step") : one;
     bool ints = true;
-    for (const Arg* a : {&start, &end, &step}) ints = ints && argDType(*a) != DType::Float32 && argDType(*a) != DType::Float16;
+    for (const Arg* a : {&start, &end, &step})
+        ints = ints && argDType(*a) != DType::Float32 && argDType(*a) != DType::Float16;
     const DType dtype = factoryDType(ctx, ints ? DType::Int32 : DType::Float32);
     // range_1d computes in its operands' dtype; an int result of real bounds is the cast of a real range.
     const DType compute = ints ? DType::Int32 : DType::Float32;
     auto operand = [&](const Arg& a) {
-        mil::Value* v = isNumberLiteral(a) ? scalarConst(b, literalNumber(a), compute) : castTo(b, ctx.materialize(a), compute);
+        mil::Value* v =
+            isNumberLiteral(a) ? scalarConst(b, literalNumber(a), compute) : castTo(b, ctx.materialize(a), compute);
         return rankOf(v) == 0 ? v : b.add("reshape", {{"x", v}, {"shape", std::vector<int64_t>{}}});
     };
     mil::Value* range = b.add("range_1d", {{"end", operand(end)}, {"start", operand(start)}, {"step", operand(step)}});

@@ -14,7 +14,8 @@ int64_t intOf(const Arg& a) { return std::get<int64_t>(a.literal()); }
 
 /// x[..., start:end:step, ...] along `dim`; start/end may be None, constants or dynamic scalars.
 /// torch clamps out-of-range bounds, and an `end` of INT64_MAX means "to the end".
-mil::Value* emitSlice(LoweringContext& ctx, mil::Value* x, int64_t dim, const Arg& start, const Arg& end, int64_t step) {
+mil::Value* emitSlice(LoweringContext& ctx, mil::Value* x, int64_t dim, const Arg& start, const Arg& end,
+                      int64_t step) {
     mil::Builder& b = ctx.builder();
     const int64_t rank = rankOf(x);
     const size_t d = static_cast<size_t>(dim);
@@ -49,8 +50,11 @@ mil::Value* emitSlice(LoweringContext& ctx, mil::Value* x, int64_t dim, const Ar
     if (beginMask[d] && endMask[d] && step == 1) return x;
     std::vector<int64_t> strides(static_cast<size_t>(rank), 1);
     strides[d] = step;
-    return b.add("slice_by_index", {{"x", x}, {"begin", shapeTensor(ctx, begins)}, {"end", shapeTensor(ctx, ends)},
-                                    {"stride", strides}, {"begin_mask", boolVector(b, beginMask)},
+    return b.add("slice_by_index", {{"x", x},
+                                    {"begin", shapeTensor(ctx, begins)},
+                                    {"end", shapeTensor(ctx, ends)},
+                                    {"stride", strides},
+                                    {"begin_mask", boolVector(b, beginMask)},
                                     {"end_mask", boolVector(b, endMask)}});
 }
 
@@ -99,10 +103,13 @@ void lowerSelect(LoweringContext& ctx) {
     const int64_t dim = normalizeDim(ctx, ctx.getInt("dim"), rank, "dim");
     const Arg& index = ctx.arg("index");
     if (!isIntConstant(index))
-        return ctx.bind(0, b.add("gather", {{"x", x}, {"indices", castTo(b, ctx.materialize(index), DType::Int32)}, {"axis", dim}}));
+        return ctx.bind(
+            0,
+            b.add("gather", {{"x", x}, {"indices", castTo(b, ctx.materialize(index), DType::Int32)}, {"axis", dim}}));
     int64_t i = intOf(index);
     if (auto size = staticDim(x, dim)) {
-        if (i < -*size || i >= *size) ctx.fail("index " + std::to_string(i) + " is out of range for dim of size " + std::to_string(*size));
+        if (i < -*size || i >= *size)
+            ctx.fail("index " + std::to_string(i) + " is out of range for dim of size " + std::to_string(*size));
         if (i < 0) i += *size;
     }
     std::vector<int64_t> begin(static_cast<size_t>(rank), 0), end(static_cast<size_t>(rank), 0);
@@ -114,8 +121,12 @@ void lowerSelect(LoweringContext& ctx) {
     // x[-1] of a run-time size: [-1:0] would be empty, [-1:] (end masked) is the last element.
     std::vector<bool> endMask = mask;
     if (i == -1) endMask[static_cast<size_t>(dim)] = true;
-    ctx.bind(0, b.add("slice_by_index", {{"x", x}, {"begin", begin}, {"end", end}, {"begin_mask", boolVector(b, mask)},
-                                         {"end_mask", boolVector(b, endMask)}, {"squeeze_mask", boolVector(b, squeeze)}}));
+    ctx.bind(0, b.add("slice_by_index", {{"x", x},
+                                         {"begin", begin},
+                                         {"end", end},
+                                         {"begin_mask", boolVector(b, mask)},
+                                         {"end_mask", boolVector(b, endMask)},
+                                         {"squeeze_mask", boolVector(b, squeeze)}}));
 }
 
 // select.t(list, idx): an element of a list.
@@ -123,7 +134,8 @@ void lowerListSelect(LoweringContext& ctx) {
     std::vector<Arg> items = listElements(ctx, ctx.arg("list"));
     int64_t i = ctx.getInt("idx");
     const int64_t n = static_cast<int64_t>(items.size());
-    if (i < -n || i >= n) ctx.fail("list index " + std::to_string(i) + " out of range for a list of " + std::to_string(n));
+    if (i < -n || i >= n)
+        ctx.fail("list index " + std::to_string(i) + " out of range for a list of " + std::to_string(n));
     ctx.bind(0, items[static_cast<size_t>(i < 0 ? i + n : i)]);
 }
 
@@ -141,7 +153,8 @@ void bindSplit(LoweringContext& ctx, mil::Value* x, int64_t dim, const std::vect
 
 int64_t staticDimOrFail(LoweringContext& ctx, mil::Value* x, int64_t dim) {
     auto size = staticDim(x, dim);
-    if (!size) ctx.fail(ctx.opName() + " needs a static size along dim " + std::to_string(dim) + ", got " + x->type().str());
+    if (!size)
+        ctx.fail(ctx.opName() + " needs a static size along dim " + std::to_string(dim) + ", got " + x->type().str());
     return *size;
 }
 
@@ -183,9 +196,12 @@ void lowerUnbind(LoweringContext& ctx) {
     const int64_t dim = normalizeDim(ctx, ctx.getInt("dim"), rankOf(x), "dim");
     const int64_t n = staticDimOrFail(ctx, x, dim);
     std::vector<mil::Value*> parts{x};
-    if (n > 1) parts = b.addOp("split", {{"x", x}, {"split_sizes", std::vector<int64_t>(static_cast<size_t>(n), 1)}, {"axis", dim}});
+    if (n > 1)
+        parts = b.addOp("split",
+                        {{"x", x}, {"split_sizes", std::vector<int64_t>(static_cast<size_t>(n), 1)}, {"axis", dim}});
     std::vector<Arg> out;
-    for (mil::Value* p : parts) out.push_back(Arg::tensor(b.add("squeeze", {{"x", p}, {"axes", std::vector<int64_t>{dim}}})));
+    for (mil::Value* p : parts)
+        out.push_back(Arg::tensor(b.add("squeeze", {{"x", p}, {"axes", std::vector<int64_t>{dim}}})));
     ctx.bind(0, Arg::list(std::move(out)));
 }
 
@@ -209,14 +225,16 @@ void lowerGather(LoweringContext& ctx) {
     mil::Value* x = ctx.tensor("self");
     const int64_t dim = normalizeDim(ctx, ctx.getInt("dim"), rankOf(x), "dim");
     mil::Value* index = indexTensor(ctx, "index");
-    if (rankOf(index) != rankOf(x)) ctx.fail("gather index must have the rank of the input, got " + index->type().str());
+    if (rankOf(index) != rankOf(x))
+        ctx.fail("gather index must have the rank of the input, got " + index->type().str());
     ctx.bind(0, ctx.builder().add("gather_along_axis", {{"x", x}, {"indices", index}, {"axis", dim}}));
 }
 
 // embedding(weight, indices): the rows of `weight` listed by `indices`, of any shape.
 void lowerEmbedding(LoweringContext& ctx) {
-    ctx.bind(0, ctx.builder().add("gather", {{"x", ctx.tensor("weight")}, {"indices", indexTensor(ctx, "indices")},
-                                             {"axis", int64_t{0}}}));
+    ctx.bind(0, ctx.builder().add(
+                    "gather",
+                    {{"x", ctx.tensor("weight")}, {"indices", indexTensor(ctx, "indices")}, {"axis", int64_t{0}}}));
 }
 
 // index.Tensor(self, indices): x[..., idx, ...] with one integer index tensor among Nones, which
@@ -232,7 +250,8 @@ void lowerAdvancedIndex(LoweringContext& ctx) {
     }
     if (axis < 0) return ctx.bind(0, x);
     mil::Value* index = ctx.materialize(indices[static_cast<size_t>(axis)]);
-    if (index->type().dtype == DType::Bool) ctx.fail("indexing with a bool mask has a data-dependent shape; not supported");
+    if (index->type().dtype == DType::Bool)
+        ctx.fail("indexing with a bool mask has a data-dependent shape; not supported");
     if (isFloat(index->type().dtype)) ctx.fail("index tensors must be integers, got " + index->type().str());
     index = castTo(ctx.builder(), index, DType::Int32);
     ctx.bind(0, ctx.builder().add("gather", {{"x", x}, {"indices", index}, {"axis", axis}}));

@@ -20,8 +20,7 @@ std::vector<int64_t> intList(const LoweringContext& ctx, const std::string& argN
     if (!a.isList()) return ctx.getInts(argName);
     std::vector<int64_t> out;
     for (const Arg& e : a.elements()) {
-        if (!isIntConstant(e))
-            ctx.fail("'" + argName + "' must be constant ints, but an entry is " + e.describe());
+        if (!isIntConstant(e)) ctx.fail("'" + argName + "' must be constant ints, but an entry is " + e.describe());
         out.push_back(std::get<int64_t>(e.literal()));
     }
     return out;
@@ -98,15 +97,15 @@ std::string numberText(double v) {
 
 std::optional<DType> dtypeFromTorch(int64_t scalarType) {
     switch (scalarType) {
-        case 0:   // uint8
-        case 1:   // int8
-        case 2:   // int16
-        case 3:   // int32
-        case 4:   // int64
+        case 0:  // uint8
+        case 1:  // int8
+        case 2:  // int16
+        case 3:  // int32
+        case 4:  // int64
             return DType::Int32;
         case 5: return DType::Float16;
-        case 6:   // float32
-        case 7:   // float64
+        case 6:  // float32
+        case 7:  // float64
             return DType::Float32;
         case 11: return DType::Bool;
         default: return std::nullopt;
@@ -231,7 +230,7 @@ std::pair<mil::Value*, mil::Value*> binaryOperands(LoweringContext& ctx, const A
         const Arg& lit = aLit ? a : b;
         const DType tensorType = narrowed(argDType(aLit ? b : a));
         const DType litType = argDType(lit);
-        target = (isFloat(litType) && !isFloat(tensorType)) ? DType::Float32
+        target = (isFloat(litType) && !isFloat(tensorType))               ? DType::Float32
                  : (litType == DType::Int32 && tensorType == DType::Bool) ? DType::Int32
                                                                           : tensorType;
     } else {
@@ -266,7 +265,8 @@ mil::Value* shapeSlice(mil::Builder& b, mil::Value* x, int64_t begin, int64_t en
     if (isStatic) return b.ints(dims);
     mil::Value* shape = b.add("shape", {{"x", x}});
     if (begin == 0 && end == rankOf(x)) return shape;
-    return b.add("slice_by_index", {{"x", shape}, {"begin", std::vector<int64_t>{begin}}, {"end", std::vector<int64_t>{end}}});
+    return b.add("slice_by_index",
+                 {{"x", shape}, {"begin", std::vector<int64_t>{begin}}, {"end", std::vector<int64_t>{end}}});
 }
 
 Arg dimArg(mil::Builder& b, mil::Value* x, int64_t axis) {

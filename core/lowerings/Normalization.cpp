@@ -9,7 +9,8 @@ namespace {
 mil::Value* constantParam(LoweringContext& ctx, const std::string& name, const char* op) {
     if (ctx.isNone(name)) return nullptr;
     mil::Value* v = ctx.tensor(name);
-    if (!v->constant()) ctx.fail(std::string(op) + " '" + name + "' must be a constant tensor (MIL " + op + " requires it)");
+    if (!v->constant())
+        ctx.fail(std::string(op) + " '" + name + "' must be a constant tensor (MIL " + op + " requires it)");
     return v;
 }
 
@@ -71,7 +72,8 @@ void lowerLayerNorm(LoweringContext& ctx) {
     const auto normalized = intList(ctx, "normalized_shape");
     const int64_t rank = rankOf(x);
     const int64_t k = static_cast<int64_t>(normalized.size());
-    if (k == 0 || k > rank) ctx.fail("normalized_shape has " + std::to_string(k) + " dims for an input of rank " + std::to_string(rank));
+    if (k == 0 || k > rank)
+        ctx.fail("normalized_shape has " + std::to_string(k) + " dims for an input of rank " + std::to_string(rank));
     for (int64_t i = 0; i < k; ++i) {
         auto d = staticDim(x, rank - k + i);
         if (d && *d != normalized[static_cast<size_t>(i)])
@@ -95,11 +97,14 @@ void lowerGroupNorm(LoweringContext& ctx) {
     auto channels = staticDim(x, 1);
     if (!channels) ctx.fail("group_norm needs a static channel dimension, got " + x->type().str());
     if (groups <= 0 || *channels % groups != 0)
-        ctx.fail("num_groups = " + std::to_string(groups) + " does not divide " + std::to_string(*channels) + " channels");
+        ctx.fail("num_groups = " + std::to_string(groups) + " does not divide " + std::to_string(*channels) +
+                 " channels");
 
-    mil::Value* grouped = reshapeTo(ctx, x, {dimArg(b, x, 0), Arg::constant(mil::Literal(groups)), Arg::constant(mil::Literal(int64_t{-1}))});
-    mil::Value* normalized = b.add("layer_norm", {{"x", grouped}, {"axes", std::vector<int64_t>{2}},
-                                                   {"epsilon", scalarLike(b, ctx.getDouble("eps"), x)}});
+    mil::Value* grouped = reshapeTo(
+        ctx, x, {dimArg(b, x, 0), Arg::constant(mil::Literal(groups)), Arg::constant(mil::Literal(int64_t{-1}))});
+    mil::Value* normalized =
+        b.add("layer_norm",
+              {{"x", grouped}, {"axes", std::vector<int64_t>{2}}, {"epsilon", scalarLike(b, ctx.getDouble("eps"), x)}});
     mil::Value* y = b.add("reshape", {{"x", normalized}, {"shape", shapeSlice(b, x, 0, rankOf(x))}});
     std::vector<int64_t> perChannel{*channels};
     for (int64_t i = 2; i < rankOf(x); ++i) perChannel.push_back(1);

@@ -12,7 +12,8 @@ namespace {
 std::vector<int64_t> milPad(const LoweringContext& ctx, const std::vector<int64_t>& torchPad, int64_t rank) {
     if (torchPad.size() % 2 != 0) ctx.fail("padding must have an even number of values");
     if (static_cast<int64_t>(torchPad.size() / 2) > rank)
-        ctx.fail("padding has " + std::to_string(torchPad.size() / 2) + " dims for an input of rank " + std::to_string(rank));
+        ctx.fail("padding has " + std::to_string(torchPad.size() / 2) + " dims for an input of rank " +
+                 std::to_string(rank));
     std::vector<int64_t> out;
     for (size_t pair = torchPad.size() / 2; pair-- > 0;) {
         const int64_t before = torchPad[2 * pair], after = torchPad[2 * pair + 1];

@@ -97,7 +97,9 @@ LoweringFn maxPool(size_t spatial) {
     return [spatial](LoweringContext& ctx) {
         const PoolWindow w = readWindow(ctx, spatial);
         for (int64_t d : expandList(ctx, "dilation", spatial))
-            if (d != 1) ctx.fail("max_pool with dilation " + std::to_string(d) + " is not supported (MIL pooling has no dilation)");
+            if (d != 1)
+                ctx.fail("max_pool with dilation " + std::to_string(d) +
+                         " is not supported (MIL pooling has no dilation)");
         const PoolInput in = poolInput(ctx, spatial);
         const bool ceil = milCeilMode(ctx, in.x, w.kernel, w.strides, w.padding, ctx.getBool("ceil_mode"));
         bindPooled(ctx, in, ctx.builder().add("max_pool", poolOperands(in.x, w, ceil)));
@@ -119,14 +121,16 @@ LoweringFn avgPool(size_t spatial) {
             if (*divisor == 0) ctx.fail("divisor_override must be non-zero");
             // every window is whole: sum = mean * prod(kernel)
             const int64_t area = std::accumulate(w.kernel.begin(), w.kernel.end(), int64_t{1}, std::multiplies<>());
-            y = b.add("mul", {{"x", y}, {"y", scalarLike(b, static_cast<double>(area) / static_cast<double>(*divisor), y)}});
+            y = b.add("mul",
+                      {{"x", y}, {"y", scalarLike(b, static_cast<double>(area) / static_cast<double>(*divisor), y)}});
         }
         bindPooled(ctx, in, y);
     };
 }
 
 /// Adaptive pooling along one axis: window i covers [floor(i*in/out), ceil((i+1)*in/out)).
-mil::Value* adaptiveAlongAxis(mil::Builder& b, mil::Value* x, int64_t axis, int64_t in, int64_t out, const char* reduceOp) {
+mil::Value* adaptiveAlongAxis(mil::Builder& b, mil::Value* x, int64_t axis, int64_t in, int64_t out,
+                              const char* reduceOp) {
     std::vector<mil::Value*> parts;
     const int64_t rank = rankOf(x);
     for (int64_t i = 0; i < out; ++i) {
@@ -137,8 +141,11 @@ mil::Value* adaptiveAlongAxis(mil::Builder& b, mil::Value* x, int64_t axis, int6
         begin[static_cast<size_t>(axis)] = start;
         stop[static_cast<size_t>(axis)] = end;
         mask[static_cast<size_t>(axis)] = false;
-        mil::Value* window = b.add("slice_by_index", {{"x", x}, {"begin", begin}, {"end", stop},
-                                                      {"begin_mask", boolVector(b, mask)}, {"end_mask", boolVector(b, mask)}});
+        mil::Value* window = b.add("slice_by_index", {{"x", x},
+                                                      {"begin", begin},
+                                                      {"end", stop},
+                                                      {"begin_mask", boolVector(b, mask)},
+                                                      {"end_mask", boolVector(b, mask)}});
         parts.push_back(b.add(reduceOp, {{"x", window}, {"axes", std::vector<int64_t>{axis}}, {"keep_dims", true}}));
     }
     return parts.size() == 1 ? parts.front() : b.add("concat", {{"values", parts}, {"axis", axis}});
@@ -153,7 +160,8 @@ LoweringFn adaptivePool(size_t spatial, const char* poolOp, const char* reduceOp
         auto requested = optionalInts(ctx, "output_size");
         if (requested.size() == 1 && spatial > 1) requested.assign(spatial, requested.front());
         if (requested.size() != spatial)
-            ctx.fail("output_size has " + std::to_string(requested.size()) + " entries; expected " + std::to_string(spatial));
+            ctx.fail("output_size has " + std::to_string(requested.size()) + " entries; expected " +
+                     std::to_string(spatial));
 
         std::vector<int64_t> axes;
         bool global = true;
@@ -166,7 +174,9 @@ LoweringFn adaptivePool(size_t spatial, const char* poolOp, const char* reduceOp
         std::vector<int64_t> sizesIn, sizesOut;
         for (size_t i = 0; i < spatial; ++i) {
             auto d = staticDim(in.x, axes[i]);
-            if (!d) ctx.fail("adaptive pooling to a size other than 1 needs static spatial dims, got " + in.x->type().str());
+            if (!d)
+                ctx.fail("adaptive pooling to a size other than 1 needs static spatial dims, got " +
+                         in.x->type().str());
             sizesIn.push_back(*d);
             sizesOut.push_back(requested[i].value_or(*d));
             if (sizesOut.back() <= 0) ctx.fail("output_size must be positive");

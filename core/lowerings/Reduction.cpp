@@ -37,8 +37,10 @@ LoweringFn reduction(const char* milOp, bool floatOnly) {
     return [=](LoweringContext& ctx) {
         mil::Builder& b = ctx.builder();
         mil::Value* x = reductionInput(ctx);
-        if (floatOnly) x = toFloat(b, x);
-        else if (x->type().dtype == DType::Bool) x = castTo(b, x, DType::Int32);
+        if (floatOnly)
+            x = toFloat(b, x);
+        else if (x->type().dtype == DType::Bool)
+            x = castTo(b, x, DType::Int32);
         const bool keep = ctx.hasArg("keepdim") && ctx.getBool("keepdim");
         if (rankOf(x) == 0) return ctx.bind(0, x);
         ctx.bind(0, b.add(milOp, {{"x", x}, {"axes", reductionAxes(ctx, x)}, {"keep_dims", keep}}));
@@ -74,10 +76,13 @@ LoweringFn argReduction(const char* milOp) {
         mil::Value* x = ctx.tensor("self");
         const bool keep = ctx.getBool("keepdim");
         if (auto dim = ctx.optInt("dim"))
-            return ctx.bind(0, b.add(milOp, {{"x", x}, {"axis", normalizeDim(ctx, *dim, rankOf(x), "dim")}, {"keep_dims", keep}}));
+            return ctx.bind(
+                0, b.add(milOp, {{"x", x}, {"axis", normalizeDim(ctx, *dim, rankOf(x), "dim")}, {"keep_dims", keep}}));
         mil::Value* flat = b.add("reshape", {{"x", x}, {"shape", std::vector<int64_t>{-1}}});
         mil::Value* index = b.add(milOp, {{"x", flat}, {"axis", int64_t{0}}, {"keep_dims", false}});
-        if (keep) index = b.add("reshape", {{"x", index}, {"shape", std::vector<int64_t>(static_cast<size_t>(rankOf(x)), 1)}});
+        if (keep)
+            index =
+                b.add("reshape", {{"x", index}, {"shape", std::vector<int64_t>(static_cast<size_t>(rankOf(x)), 1)}});
         ctx.bind(0, index);
     };
 }

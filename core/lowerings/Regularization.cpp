@@ -8,7 +8,8 @@ namespace {
 // dropout(input, p, train) is the identity when train is False.
 void lowerDropout(LoweringContext& ctx) {
     if (ctx.getBool("train"))
-        ctx.fail(ctx.opName() + " with train=True drops elements at random; convert the model in eval mode (model.eval())");
+        ctx.fail(ctx.opName() +
+                 " with train=True drops elements at random; convert the model in eval mode (model.eval())");
     ctx.bind(0, ctx.arg("input"));
 }
 

@@ -17,8 +17,8 @@ namespace {
 /// What a torch upsample asks for, per spatial dim (height, width).
 struct Resize {
     mil::Value* x = nullptr;
-    std::vector<int64_t> outSize;       ///< set when the output size is static
-    std::vector<double> scales;         ///< set when torch samples by scale factors
+    std::vector<int64_t> outSize;  ///< set when the output size is static
+    std::vector<double> scales;    ///< set when torch samples by scale factors
 };
 
 bool integral(double v) { return std::abs(v - std::round(v)) < 1e-6; }
@@ -72,7 +72,8 @@ void checkScaleSampling(LoweringContext& ctx, const Resize& r) {
         auto in = staticDim(r.x, 2 + i);
         const bool exact = in ? integral(static_cast<double>(*in) * s) : integral(s);
         if (!exact)
-            ctx.fail("scale factor " + numberText(s) + " gives a fractional output size; torch then samples "
+            ctx.fail("scale factor " + numberText(s) +
+                     " gives a fractional output size; torch then samples "
                      "differently from Core ML (use an output size, or recompute_scale_factor=True)");
     }
 }
@@ -83,15 +84,21 @@ void emitBilinear(LoweringContext& ctx, const Resize& r, bool alignCorners) {
     const bool byScale = r.outSize.empty() || (!alignCorners && !r.scales.empty());
     if (byScale) {
         if (!alignCorners) checkScaleSampling(ctx, r);
-        return ctx.bind(0, b.add("upsample_bilinear", {{"x", x}, {"scale_factor_height", r.scales[0]},
-                                                        {"scale_factor_width", r.scales[1]}, {"align_corners", alignCorners}}));
+        return ctx.bind(0, b.add("upsample_bilinear", {{"x", x},
+                                                       {"scale_factor_height", r.scales[0]},
+                                                       {"scale_factor_width", r.scales[1]},
+                                                       {"align_corners", alignCorners}}));
     }
     if (auto ratio = integerRatio(r))
-        return ctx.bind(0, b.add("upsample_bilinear", {{"x", x}, {"scale_factor_height", static_cast<double>((*ratio)[0])},
-                                                        {"scale_factor_width", static_cast<double>((*ratio)[1])},
-                                                        {"align_corners", alignCorners}}));
-    ctx.bind(0, b.add("resize_bilinear", {{"x", x}, {"target_size_height", r.outSize[0]}, {"target_size_width", r.outSize[1]},
-                                          {"sampling_mode", alignCorners ? "STRICT_ALIGN_CORNERS" : "UNALIGN_CORNERS"}}));
+        return ctx.bind(0, b.add("upsample_bilinear", {{"x", x},
+                                                       {"scale_factor_height", static_cast<double>((*ratio)[0])},
+                                                       {"scale_factor_width", static_cast<double>((*ratio)[1])},
+                                                       {"align_corners", alignCorners}}));
+    ctx.bind(0,
+             b.add("resize_bilinear", {{"x", x},
+                                       {"target_size_height", r.outSize[0]},
+                                       {"target_size_width", r.outSize[1]},
+                                       {"sampling_mode", alignCorners ? "STRICT_ALIGN_CORNERS" : "UNALIGN_CORNERS"}}));
 }
 
 // nearest: source index floor(i * r); exact in MIL for whole-number scale factors.
@@ -100,21 +107,26 @@ void emitNearest(LoweringContext& ctx, const Resize& r) {
     std::vector<double> scales;
     if (!r.scales.empty() && (r.outSize.empty() || !integerRatio(r))) {
         for (double s : r.scales)
-            if (!integral(s)) ctx.fail("nearest upsampling by a fractional scale factor (" + numberText(s) + ") is not supported");
+            if (!integral(s))
+                ctx.fail("nearest upsampling by a fractional scale factor (" + numberText(s) + ") is not supported");
         scales = r.scales;
     } else if (auto ratio = integerRatio(r)) {
         scales = {static_cast<double>((*ratio)[0]), static_cast<double>((*ratio)[1])};
     } else {
         ctx.fail("nearest upsampling supports output sizes that are whole multiples of a static input size");
     }
-    ctx.bind(0, b.add("upsample_nearest_neighbor", {{"x", r.x}, {"scale_factor_height", scales[0]},
-                                                    {"scale_factor_width", scales[1]}}));
+    ctx.bind(0, b.add("upsample_nearest_neighbor",
+                      {{"x", r.x}, {"scale_factor_height", scales[0]}, {"scale_factor_width", scales[1]}}));
 }
 
 // upsample_bilinear2d.vec(input, output_size, align_corners, scale_factors)
-void lowerBilinearVec(LoweringContext& ctx) { emitBilinear(ctx, readResize(ctx, "input", true), ctx.getBool("align_corners")); }
+void lowerBilinearVec(LoweringContext& ctx) {
+    emitBilinear(ctx, readResize(ctx, "input", true), ctx.getBool("align_corners"));
+}
 // upsample_bilinear2d(self, output_size, align_corners, scales_h, scales_w)
-void lowerBilinear(LoweringContext& ctx) { emitBilinear(ctx, readResize(ctx, "self", false), ctx.getBool("align_corners")); }
+void lowerBilinear(LoweringContext& ctx) {
+    emitBilinear(ctx, readResize(ctx, "self", false), ctx.getBool("align_corners"));
+}
 // upsample_nearest2d.vec(input, output_size, scale_factors)
 void lowerNearestVec(LoweringContext& ctx) { emitNearest(ctx, readResize(ctx, "input", true)); }
 // upsample_nearest2d(self, output_size, scales_h, scales_w)

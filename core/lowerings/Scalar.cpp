@@ -80,9 +80,8 @@ Fold arithmetic(std::function<int64_t(int64_t, int64_t)> onInts, std::function<d
 }
 
 Fold comparison(std::function<bool(double, double)> cmp) {
-    return [=](const LoweringContext&, const Number& x, const Number& y) {
-        return boolResult(cmp(x.real(), y.real()));
-    };
+    return
+        [=](const LoweringContext&, const Number& x, const Number& y) { return boolResult(cmp(x.real(), y.real())); };
 }
 
 // floordiv / remainder: Python's, rounding toward negative infinity.
@@ -110,8 +109,11 @@ mil::Value* emitComparison(LoweringContext& ctx, const Arg& a, const Arg& b, con
     return bld.add(op, {{"x", x}, {"y", y}});
 }
 
-void registerComparison(Registry& r, const std::string& name, const char* milOp, std::function<bool(double, double)> cmp) {
-    const Emit emit = [milOp](LoweringContext& ctx, const Arg& a, const Arg& b) { return emitComparison(ctx, a, b, milOp); };
+void registerComparison(Registry& r, const std::string& name, const char* milOp,
+                        std::function<bool(double, double)> cmp) {
+    const Emit emit = [milOp](LoweringContext& ctx, const Arg& a, const Arg& b) {
+        return emitComparison(ctx, a, b, milOp);
+    };
     for (const char* overload : {"int", "float", "int_float", "float_int", "bool"})
         r.add("aten::" + name + "." + overload, numberBinary(comparison(cmp), emit));
 }
@@ -175,7 +177,8 @@ void lowerGetItem(LoweringContext& ctx) {
     const std::vector<Arg> items = listElements(ctx, ctx.arg("list"));
     const int64_t n = static_cast<int64_t>(items.size());
     const int64_t i = ctx.getInt("idx");
-    if (i < -n || i >= n) ctx.fail("list index " + std::to_string(i) + " out of range for a list of " + std::to_string(n));
+    if (i < -n || i >= n)
+        ctx.fail("list index " + std::to_string(i) + " out of range for a list of " + std::to_string(n));
     ctx.bind(0, items[static_cast<size_t>(i < 0 ? i + n : i)]);
 }
 
@@ -218,7 +221,8 @@ void lowerDeriveIndex(LoweringContext& ctx) {
 LoweringFn identityTest(bool negate) {
     return [negate](LoweringContext& ctx) {
         const bool aNone = ctx.isNone("self"), bNone = ctx.isNone("obj");
-        if (!aNone && !bNone) ctx.fail("'is' between two values that are not None cannot be decided at conversion time");
+        if (!aNone && !bNone)
+            ctx.fail("'is' between two values that are not None cannot be decided at conversion time");
         ctx.bind(0, boolResult((aNone && bNone) != negate));
     };
 }
@@ -230,27 +234,39 @@ void populateScalarLowerings(Registry& r) {
     registerArithmetic(r, "sub", arithmetic(std::minus<int64_t>(), std::minus<double>()), milBinary("sub"));
     registerArithmetic(r, "mul", arithmetic(std::multiplies<int64_t>(), std::multiplies<double>()), milBinary("mul"));
     // div of two ints is a float in Python 3.
-    registerArithmetic(r, "div", [](const LoweringContext& ctx, const Number& x, const Number& y) {
-        nonZero(ctx, y);
-        return realResult(x.real() / y.real());
-    }, milRealBinary("real_div"));
+    registerArithmetic(
+        r, "div",
+        [](const LoweringContext& ctx, const Number& x, const Number& y) {
+            nonZero(ctx, y);
+            return realResult(x.real() / y.real());
+        },
+        milRealBinary("real_div"));
     const Fold floorDiv = [](const LoweringContext& ctx, const Number& x, const Number& y) {
         nonZero(ctx, y);
         return x.isInt && y.isInt ? intResult(floorDivInt(x.i, y.i)) : realResult(std::floor(x.real() / y.real()));
     };
     r.add("aten::floordiv", numberBinary(floorDiv, emitFloorDiv));
-    registerArithmetic(r, "remainder", [](const LoweringContext& ctx, const Number& x, const Number& y) {
-        nonZero(ctx, y);
-        if (x.isInt && y.isInt) return intResult(x.i - floorDivInt(x.i, y.i) * y.i);
-        return realResult(x.real() - std::floor(x.real() / y.real()) * y.real());
-    }, emitRemainder);
+    registerArithmetic(
+        r, "remainder",
+        [](const LoweringContext& ctx, const Number& x, const Number& y) {
+            nonZero(ctx, y);
+            if (x.isInt && y.isInt) return intResult(x.i - floorDivInt(x.i, y.i) * y.i);
+            return realResult(x.real() - std::floor(x.real() / y.real()) * y.real());
+        },
+        emitRemainder);
     // pow.int(int a, int b) -> float, like every pow overload except int_to_int.
-    registerArithmetic(r, "pow", [](const LoweringContext&, const Number& x, const Number& y) {
-        return realResult(std::pow(x.real(), y.real()));
-    }, milRealBinary("pow"));
-    r.add("aten::pow.int_to_int", numberBinary([](const LoweringContext&, const Number& x, const Number& y) {
-        return intResult(static_cast<int64_t>(std::llround(std::pow(x.real(), y.real()))));
-    }, milBinary("pow")));
+    registerArithmetic(
+        r, "pow",
+        [](const LoweringContext&, const Number& x, const Number& y) {
+            return realResult(std::pow(x.real(), y.real()));
+        },
+        milRealBinary("pow"));
+    r.add("aten::pow.int_to_int",
+          numberBinary(
+              [](const LoweringContext&, const Number& x, const Number& y) {
+                  return intResult(static_cast<int64_t>(std::llround(std::pow(x.real(), y.real()))));
+              },
+              milBinary("pow")));
 
     registerComparison(r, "eq", "equal", [](double a, double b) { return a == b; });
     registerComparison(r, "ne", "not_equal", [](double a, double b) { return a != b; });

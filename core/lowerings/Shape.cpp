@@ -50,8 +50,10 @@ void lowerFlatten(LoweringContext& ctx) {
     for (int64_t i = 0; i < rank; ++i) {
         auto d = staticDim(x, i);
         if (i > start && i <= end) {
-            if (!d) sizes.back() = -1;
-            else if (sizes.back() >= 0) sizes.back() *= *d;
+            if (!d)
+                sizes.back() = -1;
+            else if (sizes.back() >= 0)
+                sizes.back() *= *d;
             continue;
         }
         sizes.push_back(d ? *d : -1);
@@ -62,8 +64,9 @@ void lowerFlatten(LoweringContext& ctx) {
     // Several unknown dims: shape(x)[:start] ++ [prod(shape(x)[start:end+1])] ++ shape(x)[end+1:]
     std::vector<mil::Value*> parts;
     if (start > 0) parts.push_back(shapeSlice(b, x, 0, start));
-    parts.push_back(b.add("reduce_prod", {{"x", shapeSlice(b, x, start, end + 1)}, {"axes", std::vector<int64_t>{0}},
-                                          {"keep_dims", true}}));
+    parts.push_back(
+        b.add("reduce_prod",
+              {{"x", shapeSlice(b, x, start, end + 1)}, {"axes", std::vector<int64_t>{0}}, {"keep_dims", true}}));
     if (end + 1 < rank) parts.push_back(shapeSlice(b, x, end + 1, rank));
     mil::Value* shape = b.add("concat", {{"values", parts}, {"axis", int64_t{0}}});
     ctx.bind(0, b.add("reshape", {{"x", x}, {"shape", shape}}));
@@ -115,7 +118,8 @@ void lowerStack(LoweringContext& ctx) {
     std::vector<mil::Value*> values = promotedTensors(ctx, "tensors");
     const int64_t axis = normalizeDim(ctx, ctx.getInt("dim"), rankOf(values.front()) + 1, "dim");
     if (values.size() == 1)
-        return ctx.bind(0, ctx.builder().add("expand_dims", {{"x", values.front()}, {"axes", std::vector<int64_t>{axis}}}));
+        return ctx.bind(
+            0, ctx.builder().add("expand_dims", {{"x", values.front()}, {"axes", std::vector<int64_t>{axis}}}));
     ctx.bind(0, ctx.builder().add("stack", {{"values", values}, {"axis", axis}}));
 }
 
@@ -144,7 +148,6 @@ void lowerSqueeze(LoweringContext& ctx) {
     if (axes.empty()) return ctx.bind(0, x);
     ctx.bind(0, ctx.builder().add("squeeze", {{"x", x}, {"axes", axes}}));
 }
-
 
 /// `x` with leading unit dims added up to `rank` (broadcasting aligns trailing dims).
 mil::Value* withLeadingDims(mil::Builder& b, mil::Value* x, int64_t rank) {

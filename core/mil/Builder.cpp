@@ -20,7 +20,8 @@ namespace {
 /// An int64 as int32, clamped: Core ML has no int64, and torch's "to the end" sentinel
 /// (INT64_MAX, a slice's default end) must stay the largest int rather than wrap to -1.
 int32_t saturated(int64_t v) {
-    return static_cast<int32_t>(std::clamp<int64_t>(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+    return static_cast<int32_t>(
+        std::clamp<int64_t>(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
 }
 
 std::shared_ptr<ConstData> literalData(const Literal& l) {
@@ -93,7 +94,8 @@ std::vector<Value*> Builder::addOp(const std::string& type, const OperandList& i
     return complete(std::move(op), schema, inputs);
 }
 
-std::vector<Value*> Builder::complete(std::unique_ptr<Operation> op, const OpSchema& schema, const OperandList& inputs) {
+std::vector<Value*> Builder::complete(std::unique_ptr<Operation> op, const OpSchema& schema,
+                                      const OperandList& inputs) {
     const std::string where = "MIL op '" + schema.name + "': ";
     std::map<std::string, DType> typeVars;
     for (const auto& [name, operand] : inputs) {
@@ -114,8 +116,7 @@ std::vector<Value*> Builder::complete(std::unique_ptr<Operation> op, const OpSch
             if (!(spec->dtypes & bit(dt)))
                 throw SchemaError(where + "input '" + name + "' has type " + v->type().str() + ", expected " +
                                   dtypeSetName(spec->dtypes));
-            if (spec->isConst && !v->constant())
-                throw SchemaError(where + "input '" + name + "' must be a constant");
+            if (spec->isConst && !v->constant()) throw SchemaError(where + "input '" + name + "' must be a constant");
             if (!spec->typeVar.empty()) {
                 auto [it, fresh] = typeVars.emplace(spec->typeVar, dt);
                 if (!fresh && it->second != dt)
@@ -164,7 +165,8 @@ std::vector<Value*> Builder::cond(Value* pred, const BranchFn& thenBranch, const
     return complete(std::move(op), schema, {{"pred", pred}});
 }
 
-std::vector<Value*> Builder::whileLoop(const std::vector<Value*>& loopVars, const LoopFn& condition, const LoopFn& body) {
+std::vector<Value*> Builder::whileLoop(const std::vector<Value*>& loopVars, const LoopFn& condition,
+                                       const LoopFn& body) {
     const OpSchema& schema = schemaFor("while_loop");
     std::vector<TensorType> types;
     for (Value* v : loopVars) {
@@ -225,9 +227,8 @@ std::vector<Value*> Builder::customLayer(std::shared_ptr<const CustomLayer> laye
     if (!layer) throw SchemaError("custom layer: no description given");
     const std::string& cls = layer->className;
     const bool identifier = !cls.empty() && !std::isdigit(static_cast<unsigned char>(cls[0])) &&
-                            std::all_of(cls.begin(), cls.end(), [](char c) {
-                                return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-                            });
+                            std::all_of(cls.begin(), cls.end(),
+                                        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
     if (!identifier) throw SchemaError("custom layer: class name '" + cls + "' is not an identifier");
     const std::string where = "custom layer '" + cls + "': ";
     if (inputs.empty()) throw SchemaError(where + "needs at least one input");

@@ -107,14 +107,14 @@ const char* targetName(Target t) {
 
 std::optional<Target> parseTarget(const std::string& s) {
     static const std::pair<const char*, Target> table[] = {
-        {"iOS13", Target::iOS13},       {"iOS14", Target::iOS14},      {"iOS15", Target::iOS15},
-        {"iOS16", Target::iOS16},       {"iOS17", Target::iOS17},      {"iOS18", Target::iOS18},
-        {"macOS10_15", Target::iOS13},  {"macOS11", Target::iOS14},    {"macOS12", Target::iOS15},
-        {"macOS13", Target::iOS16},     {"macOS14", Target::iOS17},    {"macOS15", Target::iOS18},
-        {"tvOS13", Target::iOS13},      {"tvOS14", Target::iOS14},     {"tvOS15", Target::iOS15},
-        {"tvOS16", Target::iOS16},      {"tvOS17", Target::iOS17},     {"tvOS18", Target::iOS18},
-        {"watchOS6", Target::iOS13},    {"watchOS7", Target::iOS14},   {"watchOS8", Target::iOS15},
-        {"watchOS9", Target::iOS16},    {"watchOS10", Target::iOS17},  {"watchOS11", Target::iOS18},
+        {"iOS13", Target::iOS13},      {"iOS14", Target::iOS14},     {"iOS15", Target::iOS15},
+        {"iOS16", Target::iOS16},      {"iOS17", Target::iOS17},     {"iOS18", Target::iOS18},
+        {"macOS10_15", Target::iOS13}, {"macOS11", Target::iOS14},   {"macOS12", Target::iOS15},
+        {"macOS13", Target::iOS16},    {"macOS14", Target::iOS17},   {"macOS15", Target::iOS18},
+        {"tvOS13", Target::iOS13},     {"tvOS14", Target::iOS14},    {"tvOS15", Target::iOS15},
+        {"tvOS16", Target::iOS16},     {"tvOS17", Target::iOS17},    {"tvOS18", Target::iOS18},
+        {"watchOS6", Target::iOS13},   {"watchOS7", Target::iOS14},  {"watchOS8", Target::iOS15},
+        {"watchOS9", Target::iOS16},   {"watchOS10", Target::iOS17}, {"watchOS11", Target::iOS18},
     };
     for (const auto& [name, t] : table)
         if (s == name) return t;

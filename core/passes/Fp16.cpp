@@ -91,7 +91,8 @@ void castToFp16(mil::Program& program) {
             const size_t before = body.operations().size();
             mil::Value* cast = builder.add("cast", {{"x", in.get()}, {"dtype", "fp16"}});
             cast->setName(in->name() + "_to_fp16");
-            for (size_t k = before; k < body.operations().size(); ++k) prologue.push_back(std::move(body.operations()[k]));
+            for (size_t k = before; k < body.operations().size(); ++k)
+                prologue.push_back(std::move(body.operations()[k]));
             body.operations().resize(before);
             for (auto& op : body.operations())
                 for (auto& [name, values] : op->mutableInputs())

@@ -82,7 +82,8 @@ std::vector<std::string> pluginSearchPath(const std::vector<std::string>& comman
     return out;
 }
 
-std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchPath, std::vector<PluginRejection>& rejected) {
+std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchPath,
+                                         std::vector<PluginRejection>& rejected) {
     std::vector<std::string> files;
     for (const std::string& entry : searchPath) {
         const fs::path path = fs::absolute(entry).lexically_normal();
@@ -120,7 +121,10 @@ bool hasElfMagic(const std::string& file) {
     std::ifstream in(file, std::ios::binary);
     char magic[4] = {};
     in.read(magic, 4);
-    return in.gcount() == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+    return in.gcount() == 4 && std::memcmp(magic,
+                                           "\x7f"
+                                           "ELF",
+                                           4) == 0;
 }
 
 /// Boost.DLL reports a failed load as a bare error code; dlopen's own message says why.

@@ -62,7 +62,8 @@ std::vector<std::string> pluginSearchPath(const std::vector<std::string>& comman
 /// The plugin files of each search path entry, in order: a directory gives its `*.so` files sorted
 /// by file name (other files are ignored; nothing recursive), a file is itself. An entry that does
 /// not exist is a rejection. Paths are made absolute, so nothing is searched for by the loader.
-std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchPath, std::vector<PluginRejection>& rejected);
+std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchPath,
+                                         std::vector<PluginRejection>& rejected);
 
 /// Loads one plugin file into `registry`. Throws PluginRejected.
 LoadedPlugin loadPlugin(const std::string& file, LoweringRegistry& registry);

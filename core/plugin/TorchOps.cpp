@@ -87,7 +87,8 @@ void declareTorchOpSchema(const std::string& schema) {
     if (std::string error = check(schema, parsed); !error.empty()) throw std::invalid_argument(error);
     if (c10::Dispatcher::singleton().findSchema(parsed->operator_name())) return;  // same schema: known
     const std::string name = qualified(*parsed);
-    registrations().emplace(name, c10::Dispatcher::singleton().registerDef(std::move(*parsed), "declared by a ts2coreml plugin"));
+    registrations().emplace(
+        name, c10::Dispatcher::singleton().registerDef(std::move(*parsed), "declared by a ts2coreml plugin"));
 }
 
 }  // namespace ts2coreml

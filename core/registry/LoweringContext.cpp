@@ -45,11 +45,16 @@ std::string literalText(const mil::Literal& l) {
     std::visit(
         [&](const auto& v) {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::monostate>) os << "None";
-            else if constexpr (std::is_same_v<T, bool>) os << "bool " << (v ? "True" : "False");
-            else if constexpr (std::is_same_v<T, int64_t>) os << "int " << v;
-            else if constexpr (std::is_same_v<T, double>) os << "float " << v;
-            else if constexpr (std::is_same_v<T, std::string>) os << "str '" << v << "'";
+            if constexpr (std::is_same_v<T, std::monostate>)
+                os << "None";
+            else if constexpr (std::is_same_v<T, bool>)
+                os << "bool " << (v ? "True" : "False");
+            else if constexpr (std::is_same_v<T, int64_t>)
+                os << "int " << v;
+            else if constexpr (std::is_same_v<T, double>)
+                os << "float " << v;
+            else if constexpr (std::is_same_v<T, std::string>)
+                os << "str '" << v << "'";
             else {
                 os << "list [";
                 for (size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
@@ -77,15 +82,15 @@ void LoweringContext::fail(const std::string& message) const { throw LoweringErr
 
 mil::Value* LoweringContext::materialize(const Arg& a) {
     switch (a.kind()) {
-        case Arg::Kind::Tensor:
-            return a.value() ? a.value() : builder().constant(a.constData());
+        case Arg::Kind::Tensor: return a.value() ? a.value() : builder().constant(a.constData());
         case Arg::Kind::Constant: return builder().constant(a.literal());
         case Arg::Kind::List: {
             // A list of ints, some computed at run time: concatenate them into a 1-D int32 tensor.
             std::vector<mil::Value*> parts;
             for (const Arg& e : a.elements()) {
                 mil::Value* v = materialize(e);
-                if (v->type().rank() == 0) v = builder().add("expand_dims", {{"x", v}, {"axes", std::vector<int64_t>{0}}});
+                if (v->type().rank() == 0)
+                    v = builder().add("expand_dims", {{"x", v}, {"axes", std::vector<int64_t>{0}}});
                 parts.push_back(v);
             }
             return builder().add("concat", {{"values", parts}, {"axis", int64_t{0}}});

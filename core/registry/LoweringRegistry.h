@@ -13,20 +13,20 @@ namespace ts2coreml {
 
 /// One registered lowering and where it came from.
 struct LoweringEntry {
-    std::string key;        ///< "aten::add" or "aten::add.Scalar"
+    std::string key;  ///< "aten::add" or "aten::add.Scalar"
     /// Keeps the plugin library holding `fn`'s code loaded; declared before `fn` so that `fn` (whose
     /// destructor may be plugin code) is destroyed first.
     std::shared_ptr<const void> library;
     LoweringFn fn;
     LoweringOptions options;
-    std::string provider;   ///< "built-in", "ops.yaml:12", "/path/libfoo.so"
-    std::string overrode;   ///< provider of the entry this one replaced, if any
-    std::string plugin;     ///< the plugin's name when a plugin registered it, else empty
+    std::string provider;  ///< "built-in", "ops.yaml:12", "/path/libfoo.so"
+    std::string overrode;  ///< provider of the entry this one replaced, if any
+    std::string plugin;    ///< the plugin's name when a plugin registered it, else empty
 };
 
 /// A custom torch op schema a provider declared.
 struct TorchOpDeclaration {
-    std::string schema;    ///< "mylib::fancy(Tensor x, float alpha=1.) -> Tensor"
+    std::string schema;  ///< "mylib::fancy(Tensor x, float alpha=1.) -> Tensor"
     std::string provider;
 };
 

@@ -16,8 +16,9 @@ namespace ts2coreml::runtime {
 namespace blob {
 
 std::string dataTypeName(uint32_t code) {
-    static const char* names[] = {nullptr, "fp16",  "fp32",  "uint8",  "int8",  "bfloat16", "int16",   "uint16",   "int4",
-                                  "uint1", "uint2", "uint4", "uint3",  "uint6", "int32",    "uint32", "fp8e4m3fn", "fp8e5m2"};
+    static const char* names[] = {nullptr, "fp16",   "fp32",  "uint8",  "int8",      "bfloat16",
+                                  "int16", "uint16", "int4",  "uint1",  "uint2",     "uint4",
+                                  "uint3", "uint6",  "int32", "uint32", "fp8e4m3fn", "fp8e5m2"};
     if (code >= 1 && code < sizeof(names) / sizeof(names[0])) return names[code];
     return "unknown code " + std::to_string(code);
 }
@@ -88,8 +89,8 @@ std::shared_ptr<const mil::ConstData> BlobStorageReader::read(uint64_t offset, D
     const std::string where = "blob at offset " + std::to_string(offset) + ": ";
     const uint64_t fileSize = file_->size();
     if (offset >= fileSize)
-        throw ModelReadError(path, where + "the offset is past the end of the file (" + std::to_string(fileSize) +
-                                       " bytes)");
+        throw ModelReadError(path,
+                             where + "the offset is past the end of the file (" + std::to_string(fileSize) + " bytes)");
     if (fileSize - offset < sizeof(blob::Metadata))
         throw ModelReadError(path, where + "truncated: the 64-byte metadata record runs past the end of the file (" +
                                        std::to_string(fileSize) + " bytes)");
@@ -105,8 +106,8 @@ std::shared_ptr<const mil::ConstData> BlobStorageReader::read(uint64_t offset, D
 
     const auto expected = blob::dataTypeFor(dtype);
     if (!expected)
-        throw ModelReadError(path, where + "the program declares dtype " + dtypeName(dtype) +
-                                       ", which blob storage cannot hold");
+        throw ModelReadError(
+            path, where + "the program declares dtype " + dtypeName(dtype) + ", which blob storage cannot hold");
     if (meta.dtype != static_cast<uint32_t>(*expected))
         throw ModelReadError(path, where + "blob dtype is " + blob::dataTypeName(meta.dtype) +
                                        " but the program declares " + dtypeName(dtype));
@@ -116,8 +117,8 @@ std::shared_ptr<const mil::ConstData> BlobStorageReader::read(uint64_t offset, D
                                        std::to_string(meta.offset) + " + " + std::to_string(meta.sizeInBytes) +
                                        ") runs past the end of the file (" + std::to_string(fileSize) + " bytes)");
     if (meta.offset < offset + sizeof(blob::Metadata))
-        throw ModelReadError(path, where + "data offset " + std::to_string(meta.offset) +
-                                       " overlaps its own metadata record");
+        throw ModelReadError(
+            path, where + "data offset " + std::to_string(meta.offset) + " overlaps its own metadata record");
 
     int64_t numel = 1;
     for (int64_t s : sizes) numel *= s;
@@ -125,12 +126,13 @@ std::shared_ptr<const mil::ConstData> BlobStorageReader::read(uint64_t offset, D
     if (meta.sizeInBytes != want) {
         std::string shape;
         for (size_t i = 0; i < sizes.size(); ++i) shape += (i ? "," : "") + std::to_string(sizes[i]);
-        throw ModelReadError(path, where + "holds " + std::to_string(meta.sizeInBytes) + " bytes but the program declares " +
-                                       dtypeName(dtype) + "[" + shape + "] (" + std::to_string(want) + " bytes)");
+        throw ModelReadError(path, where + "holds " + std::to_string(meta.sizeInBytes) +
+                                       " bytes but the program declares " + dtypeName(dtype) + "[" + shape + "] (" +
+                                       std::to_string(want) + " bytes)");
     }
     if (meta.offset % dtypeSize(dtype) != 0)
-        throw ModelReadError(path, where + "data offset " + std::to_string(meta.offset) + " is not aligned for " +
-                                       dtypeName(dtype));
+        throw ModelReadError(
+            path, where + "data offset " + std::to_string(meta.offset) + " is not aligned for " + dtypeName(dtype));
 
     auto c = std::make_shared<mil::ConstData>();
     c->dtype = dtype;

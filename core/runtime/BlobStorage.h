@@ -73,7 +73,8 @@ public:
     const std::string& path() const { return path_; }
 
 private:
-    MappedFile(std::string path, const uint8_t* data, uint64_t size) : path_(std::move(path)), data_(data), size_(size) {}
+    MappedFile(std::string path, const uint8_t* data, uint64_t size)
+        : path_(std::move(path)), data_(data), size_(size) {}
     std::string path_;
     const uint8_t* data_;
     uint64_t size_;

@@ -42,7 +42,8 @@ std::vector<TorchCustomLayerInputs> torchCustomLayerInputs(const std::string& mo
     if (slots.empty()) return result;
 
     torch::jit::Stack stack;
-    if (!graph->inputs().empty() && graph->inputs()[0]->type()->cast<c10::ClassType>()) stack.emplace_back(module._ivalue());
+    if (!graph->inputs().empty() && graph->inputs()[0]->type()->cast<c10::ClassType>())
+        stack.emplace_back(module._ivalue());
     for (const at::Tensor& t : inputs) {
         // As runReference: integer inputs are int64 in torch.
         const bool integer = !t.is_floating_point() && t.scalar_type() != at::kBool;
@@ -53,7 +54,8 @@ std::vector<TorchCustomLayerInputs> torchCustomLayerInputs(const std::string& mo
         torch::jit::GraphExecutor executor(graph, "ts2coreml_custom_layer_inputs");
         executor.run(stack);
     } catch (const c10::Error& e) {
-        throw std::runtime_error(modelPath + ": computing the inputs of its custom layers failed: " + e.what_without_backtrace());
+        throw std::runtime_error(modelPath +
+                                 ": computing the inputs of its custom layers failed: " + e.what_without_backtrace());
     }
     if (stack.size() != slots.size())
         throw std::runtime_error(modelPath + ": the graph computing custom layers' inputs returned " +
@@ -71,7 +73,8 @@ std::vector<const mil::Operation*> customLayerOps(const mil::Program& program) {
     return ops;
 }
 
-std::vector<const mil::Operation*> customLayersBehind(const mil::Value& value, const std::vector<const mil::Operation*>& skipped) {
+std::vector<const mil::Operation*> customLayersBehind(const mil::Value& value,
+                                                      const std::vector<const mil::Operation*>& skipped) {
     const std::set<const mil::Operation*> wanted(skipped.begin(), skipped.end());
     std::set<const mil::Operation*> seen, found;
     std::vector<const mil::Operation*> stack;

@@ -116,7 +116,8 @@ const KernelTable& KernelTable::builtin() {
 }
 
 void KernelTable::add(const std::string& opType, Kernel kernel) {
-    addMulti(opType, [kernel = std::move(kernel)](const KernelContext& k) { return std::vector<at::Tensor>{kernel(k)}; });
+    addMulti(opType,
+             [kernel = std::move(kernel)](const KernelContext& k) { return std::vector<at::Tensor>{kernel(k)}; });
 }
 
 void KernelTable::addMulti(const std::string& opType, MultiKernel kernel) {
@@ -241,7 +242,8 @@ private:
         constexpr size_t kMaxIterations = 10'000'000;
         for (size_t iteration = 0;; ++iteration) {
             if (iteration == kMaxIterations)
-                throw ExecutionError(describe(op) + ": still looping after " + std::to_string(kMaxIterations) + " iterations");
+                throw ExecutionError(describe(op) + ": still looping after " + std::to_string(kMaxIterations) +
+                                     " iterations");
             for (size_t i = 0; i < vars.size(); ++i) bindBlockInput(*condition.inputs()[i], vars[i]);
             if (!runBlock(condition).at(0).item<bool>()) break;
             for (size_t i = 0; i < vars.size(); ++i) bindBlockInput(*body.inputs()[i], vars[i]);
@@ -324,9 +326,8 @@ private:
             const mil::OpSchema* schema = mil::SchemaTable::instance().find(op.type());
             if (!schema) throw ExecutionError(describe(op) + " has no declared schema");
             try {
-                results = (*kernel)(KernelContext(op, *schema, [this](const mil::Value* v) -> const at::Tensor& {
-                    return lookup(v);
-                }));
+                results = (*kernel)(
+                    KernelContext(op, *schema, [this](const mil::Value* v) -> const at::Tensor& { return lookup(v); }));
             } catch (const ExecutionError&) {
                 throw;
             } catch (const c10::Error& e) {
@@ -399,8 +400,8 @@ std::map<std::string, at::Tensor> executeByName(const mil::Program& program,
 std::vector<std::string> unsupportedOps(const mil::Program& program, const KernelTable& kernels) {
     std::set<std::string> missing;
     mil::walk(program.main().body, [&](const mil::Operation& op) {
-        if (op.type() != "const" && op.type() != "cond" && op.type() != "while_loop" && op.type() != mil::kCustomLayerOp &&
-            !kernels.find(op.type()))
+        if (op.type() != "const" && op.type() != "cond" && op.type() != "while_loop" &&
+            op.type() != mil::kCustomLayerOp && !kernels.find(op.type()))
             missing.insert(op.type());
     });
     return {missing.begin(), missing.end()};

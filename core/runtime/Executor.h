@@ -19,7 +19,8 @@ namespace ts2coreml::runtime {
 /// A reference implementation of one custom-layer class (an app's MLCustomLayer, for tests and
 /// verification): the layer's outputs, in order, from its inputs (fp32) and its description
 /// (parameters, weights).
-using CustomLayerKernel = std::function<std::vector<at::Tensor>(const mil::CustomLayer&, const std::vector<at::Tensor>&)>;
+using CustomLayerKernel =
+    std::function<std::vector<at::Tensor>(const mil::CustomLayer&, const std::vector<at::Tensor>&)>;
 /// Custom-layer reference kernels by class name.
 using CustomLayerKernels = std::map<std::string, CustomLayerKernel>;
 
@@ -55,6 +56,7 @@ std::map<std::string, at::Tensor> executeByName(const mil::Program& program,
 
 /// MIL op types of `main` (nested blocks too) that have no kernel in `kernels` (custom layers,
 /// whose kernels are ExecutionOptions::customKernels, are not listed).
-std::vector<std::string> unsupportedOps(const mil::Program& program, const KernelTable& kernels = KernelTable::builtin());
+std::vector<std::string> unsupportedOps(const mil::Program& program,
+                                        const KernelTable& kernels = KernelTable::builtin());
 
 }  // namespace ts2coreml::runtime

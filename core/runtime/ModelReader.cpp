@@ -89,7 +89,8 @@ FeatureInfo featureInfo(const spec::FeatureDescription& f, const std::string& pa
                         int64_t lo = first[i], hi = first[i];
                         for (const auto& s : info.enumeratedShapes) {
                             if (s.size() != first.size())
-                                throw ModelReadError(path, "feature '" + f.name() + "' enumerates shapes of different ranks");
+                                throw ModelReadError(path,
+                                                     "feature '" + f.name() + "' enumerates shapes of different ranks");
                             lo = std::min(lo, s[i]);
                             hi = std::max(hi, s[i]);
                         }
@@ -103,36 +104,32 @@ FeatureInfo featureInfo(const spec::FeatureDescription& f, const std::string& pa
             const auto& img = type.imagetype();
             info.isImage = true;
             info.colorSpace = colorSpaceName(img.colorspace());
-            const int64_t channels = img.colorspace() == spec::ImageFeatureType::RGB ||
-                                             img.colorspace() == spec::ImageFeatureType::BGR
-                                         ? 3
-                                         : 1;
+            const int64_t channels =
+                img.colorspace() == spec::ImageFeatureType::RGB || img.colorspace() == spec::ImageFeatureType::BGR ? 3
+                                                                                                                   : 1;
             info.defaultShape = {1, channels, img.height(), img.width()};
             info.type.dtype = DType::Float32;
             Dim h = Dim::fixed(img.height()), w = Dim::fixed(img.width());
             if (img.has_imagesizerange()) {
-                h = rangeDim(img.imagesizerange().heightrange().lowerbound(), img.imagesizerange().heightrange().upperbound());
-                w = rangeDim(img.imagesizerange().widthrange().lowerbound(), img.imagesizerange().widthrange().upperbound());
+                h = rangeDim(img.imagesizerange().heightrange().lowerbound(),
+                             img.imagesizerange().heightrange().upperbound());
+                w = rangeDim(img.imagesizerange().widthrange().lowerbound(),
+                             img.imagesizerange().widthrange().upperbound());
             }
             info.type.shape = {Dim::fixed(1), Dim::fixed(channels), h, w};
             for (const auto& s : img.enumeratedsizes().sizes())
-                info.enumeratedShapes.push_back({1, channels, static_cast<int64_t>(s.height()), static_cast<int64_t>(s.width())});
+                info.enumeratedShapes.push_back(
+                    {1, channels, static_cast<int64_t>(s.height()), static_cast<int64_t>(s.width())});
             break;
         }
-        case spec::FeatureType::kInt64Type:
-            info.type = TensorType{DType::Int64, {}};
-            break;
-        case spec::FeatureType::kDoubleType:
-            info.type = TensorType{DType::Float64, {}};
-            break;
-        case spec::FeatureType::kStringType:
-            info.type = TensorType{DType::String, {}};
-            break;
-        case spec::FeatureType::kDictionaryType:
-            info.type = TensorType{DType::Float64, {}};
-            break;
+        case spec::FeatureType::kInt64Type: info.type = TensorType{DType::Int64, {}}; break;
+        case spec::FeatureType::kDoubleType: info.type = TensorType{DType::Float64, {}}; break;
+        case spec::FeatureType::kStringType: info.type = TensorType{DType::String, {}}; break;
+        case spec::FeatureType::kDictionaryType: info.type = TensorType{DType::Float64, {}}; break;
         default:
-            throw ModelReadError(path, "feature '" + f.name() + "' is not a multi-array, an image, a string or a dictionary (not supported)");
+            throw ModelReadError(
+                path,
+                "feature '" + f.name() + "' is not a multi-array, an image, a string or a dictionary (not supported)");
     }
     return info;
 }
@@ -189,7 +186,8 @@ std::optional<ImagePreprocessing> preprocessingOps(const mil::Function& main, co
 void completeOutputs(const mil::Function& main, std::vector<FeatureInfo>& features) {
     for (FeatureInfo& f : features)
         for (const mil::Value* v : main.body.outputs())
-            if (v->name() == f.name && f.type.shape.empty() && v->type().rank() > 0 && !f.isClassLabel) f.type.shape = v->type().shape;
+            if (v->name() == f.name && f.type.shape.empty() && v->type().rank() > 0 && !f.isClassLabel)
+                f.type.shape = v->type().shape;
     // A classifier's probabilities are its program's one output.
     for (FeatureInfo& f : features)
         if (f.isProbabilities && main.body.outputs().size() == 1) f.type = main.body.outputs()[0]->type();
@@ -206,7 +204,8 @@ ReadModel readModelFile(const fs::path& file) {
     const auto& description = model.description();
     for (FeatureInfo& f : out.outputs) {
         f.isClassLabel = !description.predictedfeaturename().empty() && f.name == description.predictedfeaturename();
-        f.isProbabilities = !description.predictedprobabilitiesname().empty() && f.name == description.predictedprobabilitiesname();
+        f.isProbabilities =
+            !description.predictedprobabilitiesname().empty() && f.name == description.predictedprobabilitiesname();
     }
     const auto& meta = description.metadata();
     out.metadata.author = meta.author();
@@ -234,8 +233,9 @@ ReadModel readModelFile(const fs::path& file) {
             readNeuralNetwork(model, path, out);
             break;
         default:
-            throw ModelReadError(path, "the model is neither an ML Program nor a NeuralNetwork (pipelines and other "
-                                       "model kinds are not supported)");
+            throw ModelReadError(path,
+                                 "the model is neither an ML Program nor a NeuralNetwork (pipelines and other "
+                                 "model kinds are not supported)");
     }
     boundInputs(out.program->main(), out.inputs);
     completeOutputs(out.program->main(), out.outputs);
@@ -258,7 +258,8 @@ ReadModel readPackage(const fs::path& dir) {
         const std::string root = manifest.at("rootModelIdentifier").get<std::string>();
         const auto& entries = manifest.at("itemInfoEntries");
         if (!entries.contains(root))
-            throw ModelReadError(manifestPath.string(), "rootModelIdentifier '" + root + "' names no itemInfoEntries entry");
+            throw ModelReadError(manifestPath.string(),
+                                 "rootModelIdentifier '" + root + "' names no itemInfoEntries entry");
         itemPath = entries.at(root).at("path").get<std::string>();
     } catch (const nlohmann::json::exception& e) {
         throw ModelReadError(manifestPath.string(), std::string("malformed manifest: ") + e.what());

@@ -67,8 +67,9 @@ public:
 
     [[noreturn]] void fail(const std::string& message) const {
         if (layer_) {
-            const std::string kind = layer_->layer_case() == Layer::LAYER_NOT_SET ? "no parameters"
-                                                                                 : Layer::descriptor()->FindFieldByNumber(layer_->layer_case())->name();
+            const std::string kind = layer_->layer_case() == Layer::LAYER_NOT_SET
+                                         ? "no parameters"
+                                         : Layer::descriptor()->FindFieldByNumber(layer_->layer_case())->name();
             throw ModelReadError(path_, "layer '" + layer_->name() + "' (" + kind + "): " + message);
         }
         throw ModelReadError(path_, message);
@@ -76,7 +77,8 @@ public:
 
 private:
     Value* in(size_t i = 0) const {
-        if (static_cast<int>(i) >= layer_->input_size()) fail("has " + std::to_string(layer_->input_size()) + " inputs, needs more");
+        if (static_cast<int>(i) >= layer_->input_size())
+            fail("has " + std::to_string(layer_->input_size()) + " inputs, needs more");
         return blob(layer_->input(static_cast<int>(i)));
     }
     size_t inputs() const { return static_cast<size_t>(layer_->input_size()); }
@@ -141,8 +143,10 @@ private:
         out(b_.add(op, {{"x", in(0)}, {"y", y}}));
     }
     void logical(const std::string& op) {
-        if (inputs() == 1) out(b_.add(op, {{"x", asBool(in(0))}}));
-        else out(b_.add(op, {{"x", asBool(in(0))}, {"y", asBool(in(1))}}));
+        if (inputs() == 1)
+            out(b_.add(op, {{"x", asBool(in(0))}}));
+        else
+            out(b_.add(op, {{"x", asBool(in(0))}, {"y", asBool(in(1))}}));
     }
     template <typename P>
     void reduce(const std::string& op, const P& p) {
@@ -166,8 +170,8 @@ private:
         const auto groups = static_cast<int64_t>(std::max<uint64_t>(p.ngroups(), 1));
         const int64_t kh = static_cast<int64_t>(p.kernelsize(0)), kw = static_cast<int64_t>(p.kernelsize(1));
         const auto kc = static_cast<int64_t>(p.kernelchannels()), oc = static_cast<int64_t>(p.outputchannels());
-        const std::vector<int64_t> wshape = p.isdeconvolution() ? std::vector<int64_t>{kc, oc / groups, kh, kw}
-                                                                : std::vector<int64_t>{oc, kc, kh, kw};
+        const std::vector<int64_t> wshape =
+            p.isdeconvolution() ? std::vector<int64_t>{kc, oc / groups, kh, kw} : std::vector<int64_t>{oc, kc, kh, kw};
         Value* x = in();
         mil::OperandList ops{{"x", x}, {"weight", weights(p.weights(), wshape, "weights")}};
         if (p.hasbias()) ops.push_back({"bias", weights(p.bias(), {oc}, "bias")});
@@ -175,14 +179,16 @@ private:
         ops.push_back({"dilations", p.dilationfactor_size() ? ints(p.dilationfactor()) : std::vector<int64_t>{1, 1}});
         ops.push_back({"groups", groups});
         if (p.has_same()) {
-            ops.push_back({"pad_type", p.same().asymmetrymode() == spec::SamePadding::TOP_LEFT_HEAVY ? "same_lower" : "same"});
+            ops.push_back(
+                {"pad_type", p.same().asymmetrymode() == spec::SamePadding::TOP_LEFT_HEAVY ? "same_lower" : "same"});
         } else {
             ops.push_back({"pad_type", "custom"});
             ops.push_back({"pad", padding(p.valid().paddingamounts())});
         }
         if (p.isdeconvolution() && p.outputshape_size() == 2 && x->type().shape[0].isStatic())
-            ops.push_back({"output_shape", std::vector<int64_t>{x->type().shape[0].size, oc, static_cast<int64_t>(p.outputshape(0)),
-                                                                static_cast<int64_t>(p.outputshape(1))}});
+            ops.push_back({"output_shape",
+                           std::vector<int64_t>{x->type().shape[0].size, oc, static_cast<int64_t>(p.outputshape(0)),
+                                                static_cast<int64_t>(p.outputshape(1))}});
         out(b_.add(p.isdeconvolution() ? "conv_transpose" : "conv", ops));
     }
 
@@ -344,16 +350,20 @@ private:
         const bool max = p.type() == spec::PoolingLayerParams::MAX;
         if (p.type() == spec::PoolingLayerParams::L2) fail("L2 pooling is not supported");
         if (p.globalpooling()) {
-            out(b_.add(max ? "reduce_max" : "reduce_mean", {{"x", in()}, {"axes", std::vector<int64_t>{-2, -1}}, {"keep_dims", true}}));
+            out(b_.add(max ? "reduce_max" : "reduce_mean",
+                       {{"x", in()}, {"axes", std::vector<int64_t>{-2, -1}}, {"keep_dims", true}}));
             return;
         }
-        mil::OperandList ops{{"x", in()}, {"kernel_sizes", ints(p.kernelsize())},
+        mil::OperandList ops{{"x", in()},
+                             {"kernel_sizes", ints(p.kernelsize())},
                              {"strides", p.stride_size() ? ints(p.stride()) : std::vector<int64_t>{1, 1}}};
         if (p.has_same()) {
-            ops.push_back({"pad_type", p.same().asymmetrymode() == spec::SamePadding::TOP_LEFT_HEAVY ? "same_lower" : "same"});
+            ops.push_back(
+                {"pad_type", p.same().asymmetrymode() == spec::SamePadding::TOP_LEFT_HEAVY ? "same_lower" : "same"});
         } else if (p.has_includelastpixel()) {
             const auto& a = p.includelastpixel().paddingamounts();
-            const int64_t ph = a.size() > 0 ? static_cast<int64_t>(a.Get(0)) : 0, pw = a.size() > 1 ? static_cast<int64_t>(a.Get(1)) : 0;
+            const int64_t ph = a.size() > 0 ? static_cast<int64_t>(a.Get(0)) : 0,
+                          pw = a.size() > 1 ? static_cast<int64_t>(a.Get(1)) : 0;
             ops.push_back({"pad_type", "custom"});
             ops.push_back({"pad", std::vector<int64_t>{ph, ph, pw, pw}});
             ops.push_back({"ceil_mode", true});
@@ -370,7 +380,8 @@ private:
         Value* gamma = weights(p.gamma(), {c}, "gamma");
         Value* beta = weights(p.beta(), {c}, "beta");
         if (p.instancenormalization()) {
-            out(b_.add("instance_norm", {{"x", in()}, {"gamma", gamma}, {"beta", beta}, {"epsilon", double{p.epsilon()}}}));
+            out(b_.add("instance_norm",
+                       {{"x", in()}, {"gamma", gamma}, {"beta", beta}, {"epsilon", double{p.epsilon()}}}));
             return;
         }
         if (p.computemeanvar()) fail("batchnorm computing its statistics across the batch is not supported");
@@ -385,7 +396,8 @@ private:
     void layerNorm(const spec::LayerNormalizationLayerParams& p) {
         const std::vector<int64_t> shape = ints(p.normalizedshape());
         std::vector<int64_t> axes;
-        for (size_t i = 0; i < shape.size(); ++i) axes.push_back(static_cast<int64_t>(i) - static_cast<int64_t>(shape.size()));
+        for (size_t i = 0; i < shape.size(); ++i)
+            axes.push_back(static_cast<int64_t>(i) - static_cast<int64_t>(shape.size()));
         out(b_.add("layer_norm", {{"x", in()},
                                   {"axes", axes},
                                   {"gamma", weights(p.gamma(), shape, "gamma")},
@@ -407,12 +419,14 @@ private:
             case A::kSoftplus: return unary("softplus");
             case A::kLeakyReLU: return out(b_.add("leaky_relu", {{"x", x}, {"alpha", double{a.leakyrelu().alpha()}}}));
             case A::kELU: return out(b_.add("elu", {{"x", x}, {"alpha", double{a.elu().alpha()}}}));
-            case A::kThresholdedReLU: return out(b_.add("thresholded_relu", {{"x", x}, {"alpha", double{a.thresholdedrelu().alpha()}}}));
+            case A::kThresholdedReLU:
+                return out(b_.add("thresholded_relu", {{"x", x}, {"alpha", double{a.thresholdedrelu().alpha()}}}));
             case A::kLinear: return withAlphaBeta("linear_activation", a.linear().alpha(), a.linear().beta());
             case A::kSigmoidHard: return withAlphaBeta("sigmoid_hard", a.sigmoidhard().alpha(), a.sigmoidhard().beta());
             case A::kScaledTanh: return withAlphaBeta("scaled_tanh", a.scaledtanh().alpha(), a.scaledtanh().beta());
             case A::kPReLU: {
-                if (rankOf(x) < 3 || !x->type().shape[rankOf(x) - 3].isStatic()) fail("PReLU needs static channels at axis -3");
+                if (rankOf(x) < 3 || !x->type().shape[rankOf(x) - 3].isStatic())
+                    fail("PReLU needs static channels at axis -3");
                 const int64_t c = x->type().shape[rankOf(x) - 3].size;
                 const auto& alpha = a.prelu().alpha();
                 const int64_t n = alpha.floatvalue_size() + static_cast<int64_t>(alpha.float16value().size() / 2);
@@ -449,11 +463,13 @@ private:
 
     void batchedMatmul(const spec::BatchedMatMulLayerParams& p) {
         if (inputs() >= 2) {
-            out(b_.add("matmul", {{"x", in(0)}, {"y", in(1)}, {"transpose_x", p.transposea()}, {"transpose_y", p.transposeb()}}));
+            out(b_.add("matmul",
+                       {{"x", in(0)}, {"y", in(1)}, {"transpose_x", p.transposea()}, {"transpose_y", p.transposeb()}}));
             return;
         }
         // The [X1, X2] weight stored column-major is MIL linear's row-major [X2, X1].
-        const auto x1 = static_cast<int64_t>(p.weightmatrixfirstdimension()), x2 = static_cast<int64_t>(p.weightmatrixseconddimension());
+        const auto x1 = static_cast<int64_t>(p.weightmatrixfirstdimension()),
+                   x2 = static_cast<int64_t>(p.weightmatrixseconddimension());
         mil::OperandList ops{{"x", in()}, {"weight", weights(p.weights(), {x2, x1}, "weights")}};
         if (p.hasbias()) ops.push_back({"bias", weights(p.bias(), {x2}, "bias")});
         out(b_.add("linear", ops));
@@ -461,7 +477,8 @@ private:
 
     void slice(Value* x, Value* begin, Value* end, const std::vector<bool>& beginMask, const std::vector<bool>& endMask,
                const std::vector<int64_t>& strides, const std::vector<bool>& squeeze) {
-        mil::OperandList ops{{"x", x}, {"begin", begin}, {"end", end}, {"begin_mask", bools(beginMask)}, {"end_mask", bools(endMask)}};
+        mil::OperandList ops{
+            {"x", x}, {"begin", begin}, {"end", end}, {"begin_mask", bools(beginMask)}, {"end_mask", bools(endMask)}};
         if (!strides.empty()) ops.push_back({"stride", strides});
         bool anySqueeze = false;
         for (bool s : squeeze) anySqueeze = anySqueeze || s;
@@ -515,15 +532,19 @@ private:
             case Layer::kLayerNormalization: return layerNorm(l.layernormalization());
             case Layer::kActivation: return activation(l.activation());
             case Layer::kClip:
-                return out(b_.add("clip", {{"x", in()}, {"alpha", double{l.clip().minval()}}, {"beta", double{l.clip().maxval()}}}));
+                return out(b_.add(
+                    "clip", {{"x", in()}, {"alpha", double{l.clip().minval()}}, {"beta", double{l.clip().maxval()}}}));
             case Layer::kClampedReLU:
-                return out(b_.add("clamped_relu", {{"x", in()}, {"alpha", double{l.clampedrelu().alpha()}}, {"beta", double{l.clampedrelu().beta()}}}));
+                return out(b_.add("clamped_relu", {{"x", in()},
+                                                   {"alpha", double{l.clampedrelu().alpha()}},
+                                                   {"beta", double{l.clampedrelu().beta()}}}));
             case Layer::kGelu: {
                 const auto m = l.gelu().mode();
-                return out(b_.add("gelu", {{"x", in()},
-                                           {"mode", m == spec::GeluLayerParams::EXACT                ? "EXACT"
-                                                    : m == spec::GeluLayerParams::TANH_APPROXIMATION ? "TANH_APPROXIMATION"
-                                                                                                    : "SIGMOID_APPROXIMATION"}}));
+                return out(b_.add(
+                    "gelu", {{"x", in()},
+                             {"mode", m == spec::GeluLayerParams::EXACT                ? "EXACT"
+                                      : m == spec::GeluLayerParams::TANH_APPROXIMATION ? "TANH_APPROXIMATION"
+                                                                                       : "SIGMOID_APPROXIMATION"}}));
             }
             case Layer::kSoftmaxND: return out(b_.add("softmax", {{"x", in()}, {"axis", l.softmaxnd().axis()}}));
             case Layer::kSoftmax: return out(b_.add("softmax", {{"x", in()}, {"axis", int64_t{-3}}}));
@@ -577,21 +598,28 @@ private:
             case Layer::kReduceSumSquare: return reduce("reduce_sum_square", l.reducesumsquare());
             case Layer::kReduceLogSumExp: return reduce("reduce_log_sum_exp", l.reducelogsumexp());
             case Layer::kArgMax:
-                return out(b_.add("reduce_argmax", {{"x", in()}, {"axis", l.argmax().axis()}, {"keep_dims", !l.argmax().removedim()}}));
+                return out(b_.add("reduce_argmax",
+                                  {{"x", in()}, {"axis", l.argmax().axis()}, {"keep_dims", !l.argmax().removedim()}}));
             case Layer::kArgMin:
-                return out(b_.add("reduce_argmin", {{"x", in()}, {"axis", l.argmin().axis()}, {"keep_dims", !l.argmin().removedim()}}));
-            case Layer::kReshapeStatic: return out(b_.add("reshape", {{"x", in()}, {"shape", ints(l.reshapestatic().targetshape())}}));
+                return out(b_.add("reduce_argmin",
+                                  {{"x", in()}, {"axis", l.argmin().axis()}, {"keep_dims", !l.argmin().removedim()}}));
+            case Layer::kReshapeStatic:
+                return out(b_.add("reshape", {{"x", in()}, {"shape", ints(l.reshapestatic().targetshape())}}));
             case Layer::kReshapeDynamic: return out(b_.add("reshape", {{"x", in(0)}, {"shape", asInt(in(1))}}));
-            case Layer::kTranspose: return out(b_.add("transpose", {{"x", in()}, {"perm", ints(l.transpose().axes())}}));
+            case Layer::kTranspose:
+                return out(b_.add("transpose", {{"x", in()}, {"perm", ints(l.transpose().axes())}}));
             case Layer::kSqueeze:
                 if (l.squeeze().squeezeall()) return out(b_.add("squeeze", {{"x", in()}}));
                 return out(b_.add("squeeze", {{"x", in()}, {"axes", ints(l.squeeze().axes())}}));
-            case Layer::kExpandDims: return out(b_.add("expand_dims", {{"x", in()}, {"axes", ints(l.expanddims().axes())}}));
+            case Layer::kExpandDims:
+                return out(b_.add("expand_dims", {{"x", in()}, {"axes", ints(l.expanddims().axes())}}));
             case Layer::kFlattenTo2D: return out(b_.add("flatten2d", {{"x", in()}, {"axis", l.flattento2d().axis()}}));
             case Layer::kConcatND: {
                 std::vector<Value*> values;
                 for (size_t i = 0; i < inputs(); ++i) values.push_back(in(i));
-                return out(b_.add("concat", {{"values", values}, {"axis", l.concatnd().axis()}, {"interleave", l.concatnd().interleave()}}));
+                return out(b_.add(
+                    "concat",
+                    {{"values", values}, {"axis", l.concatnd().axis()}, {"interleave", l.concatnd().interleave()}}));
             }
             case Layer::kStack: {
                 std::vector<Value*> values;
@@ -601,8 +629,10 @@ private:
             case Layer::kSplitND: {
                 const auto& p = l.splitnd();
                 mil::OperandList ops{{"x", in()}, {"axis", p.axis()}};
-                if (p.splitsizes_size() > 0) ops.push_back({"split_sizes", ints(p.splitsizes())});
-                else ops.push_back({"num_splits", static_cast<int64_t>(p.numsplits())});
+                if (p.splitsizes_size() > 0)
+                    ops.push_back({"split_sizes", ints(p.splitsizes())});
+                else
+                    ops.push_back({"num_splits", static_cast<int64_t>(p.numsplits())});
                 const auto outs = b_.addOp("split", ops);
                 for (size_t i = 0; i < outs.size(); ++i) out(outs[i], i);
                 return;
@@ -644,26 +674,30 @@ private:
                 const auto block = static_cast<int64_t>(p.blocksize());
                 if (p.mode() == spec::ReorganizeDataLayerParams::PIXEL_SHUFFLE)
                     return out(b_.add("pixel_shuffle", {{"x", in()}, {"upscale_factor", block}}));
-                return out(b_.add(p.mode() == spec::ReorganizeDataLayerParams::DEPTH_TO_SPACE ? "depth_to_space" : "space_to_depth",
-                                  {{"x", in()}, {"block_size", block}}));
+                return out(b_.add(
+                    p.mode() == spec::ReorganizeDataLayerParams::DEPTH_TO_SPACE ? "depth_to_space" : "space_to_depth",
+                    {{"x", in()}, {"block_size", block}}));
             }
             case Layer::kSliceStatic: {
                 const auto& p = l.slicestatic();
                 const size_t n = static_cast<size_t>(p.beginids_size());
-                return slice(in(), b_.constant(mil::Literal(ints(p.beginids()))), b_.constant(mil::Literal(ints(p.endids()))),
-                             boolsOf(p.beginmasks(), n), boolsOf(p.endmasks(), n), ints(p.strides()), boolsOf(p.squeezemasks(), n));
+                return slice(in(), b_.constant(mil::Literal(ints(p.beginids()))),
+                             b_.constant(mil::Literal(ints(p.endids()))), boolsOf(p.beginmasks(), n),
+                             boolsOf(p.endmasks(), n), ints(p.strides()), boolsOf(p.squeezemasks(), n));
             }
             case Layer::kSliceDynamic: {
                 const auto& p = l.slicedynamic();
                 if (inputs() > 3) fail("slicing with computed strides or masks is not supported");
                 const size_t n = static_cast<size_t>(p.beginmasks_size());
                 Value* end = inputs() > 2 ? asInt(in(2)) : b_.constant(mil::Literal(ints(p.endids())));
-                return slice(in(0), asInt(in(1)), end, boolsOf(p.beginmasks(), n), boolsOf(p.endmasks(), n), ints(p.strides()),
-                             boolsOf(p.squeezemasks(), n));
+                return slice(in(0), asInt(in(1)), end, boolsOf(p.beginmasks(), n), boolsOf(p.endmasks(), n),
+                             ints(p.strides()), boolsOf(p.squeezemasks(), n));
             }
-            case Layer::kGather: return out(b_.add("gather", {{"x", in(0)}, {"indices", asInt(in(1))}, {"axis", l.gather().axis()}}));
+            case Layer::kGather:
+                return out(b_.add("gather", {{"x", in(0)}, {"indices", asInt(in(1))}, {"axis", l.gather().axis()}}));
             case Layer::kGatherAlongAxis:
-                return out(b_.add("gather_along_axis", {{"x", in(0)}, {"indices", asInt(in(1))}, {"axis", l.gatheralongaxis().axis()}}));
+                return out(b_.add("gather_along_axis",
+                                  {{"x", in(0)}, {"indices", asInt(in(1))}, {"axis", l.gatheralongaxis().axis()}}));
             case Layer::kGatherND: return out(b_.add("gather_nd", {{"x", in(0)}, {"indices", asInt(in(1))}}));
             case Layer::kUpsample: return upsample(l.upsample());
             case Layer::kResizeBilinear: return resizeBilinear(l.resizebilinear());
@@ -691,7 +725,8 @@ void readNetwork(const Network& net, const spec::Model& model, const std::string
 
     std::map<std::string, const spec::NeuralNetworkPreprocessing*> preprocessing;
     for (const auto& p : net.preprocessing()) {
-        if (p.has_meanimage()) throw ModelReadError(path, "mean-image preprocessing of '" + p.featurename() + "' is not supported");
+        if (p.has_meanimage())
+            throw ModelReadError(path, "mean-image preprocessing of '" + p.featurename() + "' is not supported");
         preprocessing[p.featurename()] = &p;
     }
     for (FeatureInfo& f : out.inputs) {
@@ -707,15 +742,21 @@ void readNetwork(const Network& net, const spec::Model& model, const std::string
             const auto& s = it->second->scaler();
             ImagePreprocessing pre;
             pre.scale = s.channelscale();
-            if (f.colorSpace == "RGB") pre.bias = {s.redbias(), s.greenbias(), s.bluebias()};
-            else if (f.colorSpace == "BGR") pre.bias = {s.bluebias(), s.greenbias(), s.redbias()};
-            else pre.bias = {s.graybias()};
+            if (f.colorSpace == "RGB")
+                pre.bias = {s.redbias(), s.greenbias(), s.bluebias()};
+            else if (f.colorSpace == "BGR")
+                pre.bias = {s.bluebias(), s.greenbias(), s.redbias()};
+            else
+                pre.bias = {s.graybias()};
             f.preprocessing = pre;
             b.setLocation("preprocessing of " + f.name);
             std::vector<float> bias(pre.bias.begin(), pre.bias.end());
             Value* scaled = b.add("mul", {{"x", v}, {"y", double{pre.scale}}});
             scaled->setName(f.name + "__scaled");
-            v = b.add("add", {{"x", scaled}, {"y", b.constant(mil::ConstData::fromFloats(bias, {1, static_cast<int64_t>(bias.size()), 1, 1}))}});
+            v = b.add(
+                "add",
+                {{"x", scaled},
+                 {"y", b.constant(mil::ConstData::fromFloats(bias, {1, static_cast<int64_t>(bias.size()), 1, 1}))}});
             v->setName(f.name + "__preprocessed");
         }
         reader.define(f.name, v);

@@ -15,7 +15,7 @@ constexpr char kMagic[] = "\x93NUMPY";
 // The .npy descr of each scalar type; this file assumes a little-endian host, as x86-64 and
 // arm64 are.
 const std::pair<at::ScalarType, const char*> kDescrs[] = {
-    {at::kBool, "|b1"}, {at::kChar, "|i1"},  {at::kByte, "|u1"},  {at::kShort, "<i2"}, {at::kInt, "<i4"},
+    {at::kBool, "|b1"}, {at::kChar, "|i1"}, {at::kByte, "|u1"},  {at::kShort, "<i2"},  {at::kInt, "<i4"},
     {at::kLong, "<i8"}, {at::kHalf, "<f2"}, {at::kFloat, "<f4"}, {at::kDouble, "<f8"},
 };
 
@@ -26,9 +26,12 @@ void writeNpy(const std::string& path, const at::Tensor& tensor) {
     const char* descr = nullptr;
     for (const auto& [type, d] : kDescrs)
         if (type == t.scalar_type()) descr = d;
-    if (!descr) throw std::runtime_error(path + ": cannot write a tensor of type " + std::string(c10::toString(t.scalar_type())) + " as .npy");
+    if (!descr)
+        throw std::runtime_error(path + ": cannot write a tensor of type " +
+                                 std::string(c10::toString(t.scalar_type())) + " as .npy");
     std::string shape = "(";
-    for (int64_t i = 0; i < t.dim(); ++i) shape += std::to_string(t.size(i)) + (t.dim() == 1 ? "," : i + 1 < t.dim() ? ", " : "");
+    for (int64_t i = 0; i < t.dim(); ++i)
+        shape += std::to_string(t.size(i)) + (t.dim() == 1 ? "," : i + 1 < t.dim() ? ", " : "");
     shape += ")";
     std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
     // magic (6) + version (2) + header length (2) + header, padded so the data starts 64-aligned.
@@ -92,7 +95,8 @@ at::Tensor readNpy(const std::string& path) {
         throw std::runtime_error(path + ": Fortran-order arrays are not supported");
     std::optional<at::ScalarType> type;
     for (const auto& [t, d] : kDescrs)
-        if (descr == d || (descr.size() == 3 && descr[0] == '=' && descr.substr(1) == std::string(d).substr(1))) type = t;
+        if (descr == d || (descr.size() == 3 && descr[0] == '=' && descr.substr(1) == std::string(d).substr(1)))
+            type = t;
     if (!type) throw std::runtime_error(path + ": unsupported .npy dtype '" + descr + "'");
     std::vector<int64_t> shape;
     const std::string dims = headerValue(header, "shape", path);
@@ -104,7 +108,8 @@ at::Tensor readNpy(const std::string& path) {
     }
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(*type));
     in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
-    if (!in) throw std::runtime_error(path + ": truncated .npy data (expected " + std::to_string(t.nbytes()) + " bytes)");
+    if (!in)
+        throw std::runtime_error(path + ": truncated .npy data (expected " + std::to_string(t.nbytes()) + " bytes)");
     return t;
 }
 

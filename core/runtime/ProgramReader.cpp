@@ -58,7 +58,8 @@ void ProgramReader::readFunction(const std::string& name, const proto::Function&
         it = specializations.begin();
     }
     scopes_.assign(1, Scope{});
-    for (const auto& in : proto.inputs()) define(fn.body.addInput(in.name(), typeOf(in.type(), "input '" + in.name() + "'")));
+    for (const auto& in : proto.inputs())
+        define(fn.body.addInput(in.name(), typeOf(in.type(), "input '" + in.name() + "'")));
     readBlock(it->second, fn.body);
     scopes_.clear();
 }
@@ -140,8 +141,8 @@ namespace {
 
 template <typename Field>
 at::Tensor fieldTensor(const Field& values, at::ScalarType type) {
-    return at::from_blob(const_cast<void*>(static_cast<const void*>(values.data())), {static_cast<int64_t>(values.size())},
-                         at::TensorOptions().dtype(type));
+    return at::from_blob(const_cast<void*>(static_cast<const void*>(values.data())),
+                         {static_cast<int64_t>(values.size())}, at::TensorOptions().dtype(type));
 }
 
 std::shared_ptr<mil::ConstData> constFromTensor(const at::Tensor& t, DType dtype, const std::vector<int64_t>& sizes) {
@@ -154,7 +155,7 @@ std::shared_ptr<mil::ConstData> constFromTensor(const at::Tensor& t, DType dtype
 }  // namespace
 
 std::shared_ptr<const mil::ConstData> ProgramReader::immediate(const proto::TensorValue& t, const TensorType& type,
-                                                                const std::string& what) const {
+                                                               const std::string& what) const {
     const std::vector<int64_t> sizes = type.sizes();
     const int64_t numel = type.numel();
     if (type.dtype == DType::String) {
@@ -180,7 +181,8 @@ std::shared_ptr<const mil::ConstData> ProgramReader::immediate(const proto::Tens
         }
         case proto::TensorValue::kStrings: fail(what + " holds strings but its type is " + type.str());
         default:
-            if (numel != 0) fail(what + " holds no values but its type " + type.str() + " needs " + std::to_string(numel));
+            if (numel != 0)
+                fail(what + " holds no values but its type " + type.str() + " needs " + std::to_string(numel));
             return constFromTensor(at::empty({0}), type.dtype, sizes);
     }
     if (values.numel() != numel)
@@ -196,7 +198,8 @@ bool ProgramReader::readClassifierOp(const proto::Operation& proto, const std::s
         std::vector<std::string> strings;
         for (const auto& v : it->second.immediatevalue().list().values()) {
             const auto& t = v.immediatevalue().tensor();
-            if (!t.has_strings() || t.strings().values_size() != 1) fail(where + " is a list of something other than strings");
+            if (!t.has_strings() || t.strings().values_size() != 1)
+                fail(where + " is a list of something other than strings");
             strings.push_back(t.strings().values(0));
         }
         stringLists_[proto.outputs(0).name()] = std::move(strings);
@@ -269,22 +272,25 @@ void ProgramReader::readOperation(const proto::Operation& proto, mil::Block& blo
     }
 
     std::vector<TensorType> outTypes;
-    for (const auto& out : proto.outputs()) outTypes.push_back(typeOf(out.type(), where + " output '" + out.name() + "'"));
+    for (const auto& out : proto.outputs())
+        outTypes.push_back(typeOf(out.type(), where + " output '" + out.name() + "'"));
 
     if (proto.type() == "const") {
         auto it = proto.attributes().find("val");
         if (it == proto.attributes().end()) fail(where + " has no 'val' attribute");
         auto data = constOf(it->second, where);
         const TensorType& declared = outTypes.front();
-        const bool sameType = data->dtype == declared.dtype &&
-                              (data->dtype == DType::String || (declared.isStatic() && data->sizes == declared.sizes()));
+        const bool sameType =
+            data->dtype == declared.dtype &&
+            (data->dtype == DType::String || (declared.isStatic() && data->sizes == declared.sizes()));
         if (!sameType)
             fail(where + " output type " + declared.str() + " differs from its value's type " +
                  TensorType::of(data->dtype, data->sizes).str());
         op->setConstData(std::move(data));
     }
 
-    for (size_t i = 0; i < outTypes.size(); ++i) define(op->addOutput(proto.outputs(static_cast<int>(i)).name(), outTypes[i]));
+    for (size_t i = 0; i < outTypes.size(); ++i)
+        define(op->addOutput(proto.outputs(static_cast<int>(i)).name(), outTypes[i]));
 
     for (const auto& b : proto.blocks()) {
         auto nested = std::make_unique<mil::Block>(op.get());

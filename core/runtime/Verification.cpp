@@ -31,8 +31,9 @@ std::vector<int64_t> concreteSizes(const mil::Value& input, const std::vector<in
             const int64_t n = (*override)[i];
             const bool ok = d.isStatic() ? n == d.size : n >= d.lower && (d.upper < 0 || n <= d.upper);
             if (!ok)
-                throw std::invalid_argument("--input " + input.name() + ": size " + std::to_string(n) + " of dimension " +
-                                            std::to_string(i) + " does not fit the model's input " + type.str());
+                throw std::invalid_argument("--input " + input.name() + ": size " + std::to_string(n) +
+                                            " of dimension " + std::to_string(i) + " does not fit the model's input " +
+                                            type.str());
         }
         return *override;
     }

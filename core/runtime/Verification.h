@@ -57,8 +57,8 @@ struct OutputComparison {
     double scale = 0;                     ///< max |reference|
     double maxRelError = 0;               ///< maxAbsError / scale (maxAbsError when scale is 0)
     bool pass = false;
-    bool exact = false;                   ///< integers or bools: compared for equality, no tolerance
-    std::string problem;                  ///< why it fails, when it does for a reason besides size
+    bool exact = false;   ///< integers or bools: compared for equality, no tolerance
+    std::string problem;  ///< why it fails, when it does for a reason besides size
 };
 
 /// The shape of an input with enumerated shapes to run at: `requested` when it is one of them (else

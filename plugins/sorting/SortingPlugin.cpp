@@ -30,7 +30,8 @@ void lowerTopk(LoweringContext& ctx) {
         ctx.fail("k " + std::to_string(k) + " is out of range for dimension " + std::to_string(axis) + " of " +
                  x->type().str());
     // sorted=False leaves torch's order unspecified; Core ML's sorted order is one valid answer.
-    auto out = ctx.builder().addOp("topk", {{"x", x}, {"k", k}, {"axis", axis}, {"ascending", !ctx.getBool("largest")}});
+    auto out =
+        ctx.builder().addOp("topk", {{"x", x}, {"k", k}, {"axis", axis}, {"ascending", !ctx.getBool("largest")}});
     ctx.bind(0, out[0]);
     ctx.bind(1, out[1]);
 }

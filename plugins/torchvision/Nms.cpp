@@ -33,18 +33,19 @@ void lowerNms(LoweringContext& ctx) {
     mil::Value* toCenter = b.constant(mil::ConstData::fromFloats(
         {0.5f, 0.f, -1.f, 0.f, 0.f, 0.5f, 0.f, -1.f, 0.5f, 0.f, 1.f, 0.f, 0.f, 0.5f, 0.f, 1.f}, {4, 4}));
     mil::Value* centers = b.add("matmul", {{"x", dets}, {"y", toCenter}});
-    mil::Value* batchBoxes = b.add("expand_dims", {{"x", centers}, {"axes", std::vector<int64_t>{0}}});        // [1, N, 4]
-    mil::Value* batchScores = b.add("expand_dims", {{"x", scores}, {"axes", std::vector<int64_t>{0, 2}}});    // [1, N, 1]
-    auto selected = b.addOp("non_maximum_suppression",
-                            {{"boxes", batchBoxes},
-                             {"scores", batchScores},
-                             {"iou_threshold", iou},
-                             // No box is rejected for its score: torchvision has no score threshold.
-                             {"score_threshold", double{std::numeric_limits<float>::lowest()}},
-                             {"max_boxes", n}});
+    mil::Value* batchBoxes = b.add("expand_dims", {{"x", centers}, {"axes", std::vector<int64_t>{0}}});     // [1, N, 4]
+    mil::Value* batchScores = b.add("expand_dims", {{"x", scores}, {"axes", std::vector<int64_t>{0, 2}}});  // [1, N, 1]
+    auto selected =
+        b.addOp("non_maximum_suppression", {{"boxes", batchBoxes},
+                                            {"scores", batchScores},
+                                            {"iou_threshold", iou},
+                                            // No box is rejected for its score: torchvision has no score threshold.
+                                            {"score_threshold", double{std::numeric_limits<float>::lowest()}},
+                                            {"max_boxes", n}});
     // selected: boxes [1, N, 4], scores [1, N, 1], indices [1, N], count [1]
     mil::Value* indices = b.add("squeeze", {{"x", selected[2]}, {"axes", std::vector<int64_t>{0}}});  // [N]
-    mil::Value* kept = b.add("slice_by_size", {{"x", indices}, {"begin", std::vector<int64_t>{0}}, {"size", selected[3]}});
+    mil::Value* kept =
+        b.add("slice_by_size", {{"x", indices}, {"begin", std::vector<int64_t>{0}}, {"size", selected[3]}});
     ctx.bind(0, kept);
 }
 

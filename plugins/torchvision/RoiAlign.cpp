@@ -42,10 +42,12 @@ void lowerRoiAlign(LoweringContext& ctx) {
 
     // corner = (index, y1 * s - offset, x1 * s - offset)            [K, 3]
     mil::Value* corner = b.add(
-        "add", {{"x", b.add("matmul", {{"x", rois}, {"y", matrix(b, {1, 0, 0, 0, 0, scale, 0, scale, 0, 0, 0, 0, 0, 0, 0}, 5, 3)}})},
+        "add", {{"x", b.add("matmul", {{"x", rois},
+                                       {"y", matrix(b, {1, 0, 0, 0, 0, scale, 0, scale, 0, 0, 0, 0, 0, 0, 0}, 5, 3)}})},
                 {"y", b.constant(mil::ConstData::fromFloats({0.f, -offset, -offset}, {3}))}});
     // size = ((y2 - y1) * s, (x2 - x1) * s), at least 1 unless aligned     [K, 2]
-    mil::Value* size = b.add("matmul", {{"x", rois}, {"y", matrix(b, {0, 0, 0, -scale, -scale, 0, 0, scale, scale, 0}, 5, 2)}});
+    mil::Value* size =
+        b.add("matmul", {{"x", rois}, {"y", matrix(b, {0, 0, 0, -scale, -scale, 0, 0, scale, scale, 0}, 5, 2)}});
     if (!aligned) size = b.add("maximum", {{"x", size}, {"y", 1.0f}});
     // box = (index, y1 + h/(2 th), x1 + w/(2 tw), y1 + h - h/(2 th), x1 + w - w/(2 tw))   [K, 5]
     const float ah = 0.5f / static_cast<float>(th), aw = 0.5f / static_cast<float>(tw);

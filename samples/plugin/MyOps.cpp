@@ -13,8 +13,8 @@ using namespace ts2coreml;
 // celu(x, a) = max(0, x) + min(0, a * (exp(x / a) - 1)) = a * elu(x / a)
 void lowerCelu(LoweringContext& ctx) {
     mil::Builder& b = ctx.builder();
-    mil::Value* x = ctx.tensor("self");         // arguments by their name in torch's schema
-    const double alpha = ctx.getDouble("alpha");  // a compile-time constant
+    mil::Value* x = ctx.tensor("self");               // arguments by their name in torch's schema
+    const double alpha = ctx.getDouble("alpha");      // a compile-time constant
     if (alpha == 0) ctx.fail("alpha must not be 0");  // reported at the model's source line
     mil::Value* scaled = b.add("real_div", {{"x", x}, {"y", alpha}});
     mil::Value* elu = b.add("elu", {{"x", scaled}, {"alpha", 1.0}});

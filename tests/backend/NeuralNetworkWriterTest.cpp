@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <set>
-#include <fstream>
 
 namespace fs = std::filesystem;
 using namespace ts2coreml;
@@ -123,7 +123,8 @@ TEST_CASE("cond and while_loop become branch and loop layers handing values on i
     return y)",
                              {{2, 3}});
     const fs::path out = dir.path / "cf.mlmodel";
-    const NeuralNetworkStats stats = writeNeuralNetwork(*l.program, ModelOptions{Target::iOS13, {}, {}, {}}, out.string());
+    const NeuralNetworkStats stats =
+        writeNeuralNetwork(*l.program, ModelOptions{Target::iOS13, {}, {}, {}}, out.string());
     CHECK(stats.target == Target::iOS13);
     const spec::Model m = readBack(out);
     using L = spec::NeuralNetworkLayer;
@@ -204,12 +205,13 @@ TEST_CASE("the target rises to the layers' needs unless the user fixed it") {
     NeuralNetworkOptions fixed;
     fixed.targetIsExplicit = true;
     try {
-        writeNeuralNetwork(*l.program, ModelOptions{Target::iOS13, {}, {}, {}}, (dir.path / "ln13.mlmodel").string(), fixed);
+        writeNeuralNetwork(*l.program, ModelOptions{Target::iOS13, {}, {}, {}}, (dir.path / "ln13.mlmodel").string(),
+                           fixed);
         FAIL("iOS13 has no LayerNormalization layer");
     } catch (const NeuralNetworkError& e) {
         REQUIRE(e.problems().size() == 1);
-        CHECK(e.problems()[0].message.find("op 'layer_norm': layer_norm (LayerNormalization layer) needs --target iOS14") !=
-              std::string::npos);
+        CHECK(e.problems()[0].message.find(
+                  "op 'layer_norm': layer_norm (LayerNormalization layer) needs --target iOS14") != std::string::npos);
     }
     CHECK_FALSE(fs::exists(dir.path / "ln13.mlmodel"));
 }

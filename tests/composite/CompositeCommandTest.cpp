@@ -122,7 +122,8 @@ TEST_CASE("override: true replaces a built-in lowering; without it the duplicate
 
 TEST_CASE("every problem of the command line and of the composite files is reported in one run") {
     ScratchDir dir("composite_errors");
-    const std::string bad = writeFile(dir, "bad.yaml", "version: 1\ncomposites:\n  - op: aten::celu\n    steps:\n      - {mil: elux, x: $self}\n");
+    const std::string bad = writeFile(
+        dir, "bad.yaml", "version: 1\ncomposites:\n  - op: aten::celu\n    steps:\n      - {mil: elux, x: $self}\n");
     CommandRun r = ts2coremlRun(dir, "convert " + pluginModel("celu") + " -o " + (dir / "x.mlpackage") +
                                          " --precision fp8 --ops " + bad + " --ops " + (dir / "missing.yaml"));
     CHECK(r.exitCode == 2);
@@ -181,7 +182,8 @@ composites:
     CommandRun inspect = ts2coremlRun(dir, "inspect " + out);
     CHECK(inspect.out.find("\n  tanh 1\n") != std::string::npos);
     CommandRun ops = ts2coremlRun(dir, "ops --ops " + yaml);
-    CHECK(ops.out.find("torch op mylib::scaled_tanh(Tensor x, float alpha=1.) -> Tensor  " + yaml + ":3") != std::string::npos);
+    CHECK(ops.out.find("torch op mylib::scaled_tanh(Tensor x, float alpha=1.) -> Tensor  " + yaml + ":3") !=
+          std::string::npos);
 }
 
 TEST_CASE("min_target: a composite serves only the deployment targets it names") {

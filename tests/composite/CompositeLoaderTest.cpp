@@ -134,7 +134,8 @@ composites:
 )");
     INFO(f.joined());
     REQUIRE(f.errors.size() == 2);
-    CHECK(f.errors[0].rfind(f.path + ":5:37: error: input 'axes' of MIL op 'reduce_sum' takes int32; it is given a string", 0) == 0);
+    CHECK(f.errors[0].rfind(
+              f.path + ":5:37: error: input 'axes' of MIL op 'reduce_sum' takes int32; it is given a string", 0) == 0);
     CHECK(f.errors[1].rfind(f.path + ":6:34: error: input 'axes' of MIL op 'reduce_sum' must be a constant", 0) == 0);
 }
 
@@ -160,8 +161,9 @@ composites:
     steps:
       - {torch: mylib::ping, x: $x}
 )");
-    f.expectOneError(10, 17, "composites call each other in a cycle: mylib::ping (" + f.path + ":3) -> mylib::pong (" +
-                                 f.path + ":7) -> mylib::ping");
+    f.expectOneError(10, 17,
+                     "composites call each other in a cycle: mylib::ping (" + f.path + ":3) -> mylib::pong (" + f.path +
+                         ":7) -> mylib::ping");
     CHECK_FALSE(f.registry.find("mylib::ping", "", Target::iOS15));
 }
 
@@ -180,7 +182,8 @@ composites:
 )");
     INFO(f.joined());
     REQUIRE(f.errors.size() == 2);
-    CHECK(f.errors[0].rfind(f.path + ":3:5: error: 'aten::relu' is already lowered by built-in; add 'override: true'", 0) == 0);
+    CHECK(f.errors[0].rfind(f.path + ":3:5: error: 'aten::relu' is already lowered by built-in; add 'override: true'",
+                            0) == 0);
     CHECK(f.errors[1].rfind(f.path + ":9:5: error: 'aten::softshrink' is already lowered by " + f.path + ":6", 0) == 0);
     // Nothing of a file with errors is registered.
     CHECK_FALSE(f.registry.find("aten::softshrink", "", Target::iOS15));
@@ -210,7 +213,8 @@ composites:
     CHECK(f.errors[2].rfind(f.path + ":5:15: error: 'aten::softshrink' has no argument 'lambda'", 0) == 0);
     CHECK(f.errors[3].rfind(f.path + ":8:9: error: unknown torch op 'mylib::bad'", 0) == 0);
     CHECK(f.errors[4].rfind(f.path + ":13:19: error: undefined name '$b'", 0) == 0);
-    CHECK(f.errors[5].rfind(f.path + ":13:14: error: 'aten::hardshrink' returns 1 value(s); 'outputs' lists 2", 0) == 0);
+    CHECK(f.errors[5].rfind(f.path + ":13:14: error: 'aten::hardshrink' returns 1 value(s); 'outputs' lists 2", 0) ==
+          0);
 }
 
 TEST_CASE("custom-layer mappings are checked too") {
@@ -225,7 +229,8 @@ composites:
     INFO(f.joined());
     REQUIRE(f.errors.size() == 3);
     CHECK(f.errors[0].rfind(f.path + ":5:14: error: class name 'Soft Shrink' is not an identifier", 0) == 0);
-    CHECK(f.errors[1].rfind(f.path + ":6:28: error: parameter 'lambda' must be an int, float, bool or string constant", 0) == 0);
+    CHECK(f.errors[1].rfind(f.path + ":6:28: error: parameter 'lambda' must be an int, float, bool or string constant",
+                            0) == 0);
     CHECK(f.errors[2].find("needs 'outputs:'") != std::string::npos);
 }
 

@@ -44,7 +44,8 @@ std::string saveLinearHardshrink(const CliTempDir& dir) {
 }
 
 /// `convert MODEL -o OUT --input INPUT` with the fixture plugin.
-Run convertWithPlugin(const CliTempDir& dir, const std::string& model, const std::string& out, const std::string& input) {
+Run convertWithPlugin(const CliTempDir& dir, const std::string& model, const std::string& out,
+                      const std::string& input) {
     return runTs2coreml(dir, "convert " + model + " -o " + out + " --input " + input + " --plugin-path " + kPlugin);
 }
 
@@ -149,10 +150,12 @@ TEST_CASE("A custom layer converts to an .mlmodel and reads back with its class,
     CHECK(half->custom().weights(0).floatvalue_size() == 0);
     CHECK(half->custom().weights(0).float16value().size() == 6);
     const runtime::ReadModel halfRead = runtime::readModel(options.outputPath);
-    CHECK(onlyCustomOp(*halfRead.program)->customLayer()->weights[0]->toDoubles() == std::vector<double>{0.25, -1.5, 3.0});
+    CHECK(onlyCustomOp(*halfRead.program)->customLayer()->weights[0]->toDoubles() ==
+          std::vector<double>{0.25, -1.5, 3.0});
 }
 
-TEST_CASE("inspect shows each custom layer with its class, description, typed parameters, weights, inputs and outputs") {
+TEST_CASE(
+    "inspect shows each custom layer with its class, description, typed parameters, weights, inputs and outputs") {
     CliTempDir dir("custom_inspect");
     const std::string model = saveLinearHardshrink(dir), out = dir / "out.mlmodel";
     Run c = convertWithPlugin(dir, model, out, "x:2,4");
@@ -277,7 +280,8 @@ TEST_CASE("An .mlpackage of a model with a custom layer is refused with the reas
 TEST_CASE("stubs writes one Swift MLCustomLayer per class, reading each parameter, and a README") {
     CliTempDir dir("custom_stubs");
     // Two layers of one class: one file. The second layer is fed by the first.
-    torch::jit::Module m = scriptModule("def forward(self, x):\n    return torch.hardshrink(torch.hardshrink(x, 0.5) * 2.0, 0.25)");
+    torch::jit::Module m =
+        scriptModule("def forward(self, x):\n    return torch.hardshrink(torch.hardshrink(x, 0.5) * 2.0, 0.25)");
     const std::string model = dir / "twice.pt", out = dir / "twice.mlmodel";
     m.save(model);
     Run c = convertWithPlugin(dir, model, out, "x:3");
@@ -295,7 +299,8 @@ TEST_CASE("stubs writes one Swift MLCustomLayer per class, reading each paramete
           "required init(parameters: [String : Any]) throws {",
           "guard let lambda = (parameters[\"lambda\"] as? NSNumber)?.doubleValue else {",
           "guard let mode = parameters[\"mode\"] as? String else {", "func setWeightData(_ weights: [Data]) throws {",
-          "guard weights.count == 1 else {", "func outputShapes(forInputShapes inputShapes: [[NSNumber]]) throws -> [[NSNumber]] {",
+          "guard weights.count == 1 else {",
+          "func outputShapes(forInputShapes inputShapes: [[NSNumber]]) throws -> [[NSNumber]] {",
           "shapes.append(inputShapes[0])", "func evaluate(inputs: [MLMultiArray], outputs: [MLMultiArray]) throws {",
           "throw HardShrinkError.notImplemented"})
         CHECK_MESSAGE(swift.find(expected) != std::string::npos, expected);
@@ -329,7 +334,8 @@ TEST_CASE("stubs refuses what it cannot read with exit 2, naming the file") {
 
     Run package = runTs2coreml(dir, "stubs " + (dir / "model.mlpackage") + stubs);
     CHECK(package.exitCode == 2);
-    CHECK(package.err.find("model.mlpackage: error: an ML Program (.mlpackage) cannot hold custom layers") != std::string::npos);
+    CHECK(package.err.find("model.mlpackage: error: an ML Program (.mlpackage) cannot hold custom layers") !=
+          std::string::npos);
 
     scriptModule("def forward(self, x):\n    return torch.relu(x)").save(dir / "relu.pt");
     Run c = runTs2coreml(dir, "convert " + (dir / "relu.pt") + " -o " + (dir / "relu.mlmodel") + " --input x:3");

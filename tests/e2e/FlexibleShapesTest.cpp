@@ -91,8 +91,8 @@ TEST_CASE("an int64 constant beyond int32 is clamped with a warning naming the l
     const std::string source = std::string(TS2COREML_SOURCE_DIR) + "/samples/make_models.py";
     const int line = lineOf(source, "return x + self.offsets");
     REQUIRE(line > 0);
-    Run c = runTs2coreml(dir, "convert " + model("int64_offsets") + " -o " + (dir / "Offsets.mlpackage") +
-                                  " --input x:4:int32");
+    Run c = runTs2coreml(
+        dir, "convert " + model("int64_offsets") + " -o " + (dir / "Offsets.mlpackage") + " --input x:4:int32");
     REQUIRE_MESSAGE(c.exitCode == 0, c.err);
     CAPTURE(c.err);
     CHECK(has(c.err, "make_models.py:" + std::to_string(line) + ":"));

@@ -22,9 +22,9 @@ namespace {
 // -mean / std, so the model sees (pixel / 255 - mean) / std.
 const char* kSegmentationImage = "--image x:1,3,256,256:scale=0.017352074:bias=-2.117904,-2.035714,-1.804444";
 
-const char* kVocLabels[] = {"background", "aeroplane", "bicycle", "bird",  "boat",        "bottle", "bus",
-                            "car",        "cat",       "chair",   "cow",   "diningtable", "dog",    "horse",
-                            "motorbike",  "person",    "pottedplant", "sheep", "sofa",   "train",  "tvmonitor"};
+const char* kVocLabels[] = {"background", "aeroplane", "bicycle",     "bird",  "boat",        "bottle", "bus",
+                            "car",        "cat",       "chair",       "cow",   "diningtable", "dog",    "horse",
+                            "motorbike",  "person",    "pottedplant", "sheep", "sofa",        "train",  "tvmonitor"};
 
 void writeLines(const std::string& path, const std::vector<std::string>& lines) {
     std::ofstream out(path);
@@ -41,8 +41,8 @@ std::vector<std::string> imagenetLabels() {
 
 TEST_CASE("the torchvision samples convert to NeuralNetwork .mlmodel files that pass verify in fp32") {
     // deeplabv3 upsamples with half-pixel centers, a layer mode of iOS14: its model is spec 5.
-    const std::pair<const char*, int> samples[] = {{"resnet18", 4}, {"resnet50", 4}, {"mobilenet_v2", 4},
-                                                    {"mobilenet_v3_large", 4}, {"deeplabv3_resnet50", 5}};
+    const std::pair<const char*, int> samples[] = {
+        {"resnet18", 4}, {"resnet50", 4}, {"mobilenet_v2", 4}, {"mobilenet_v3_large", 4}, {"deeplabv3_resnet50", 5}};
     CliTempDir dir("nn_samples");
     for (const auto& [name, spec] : samples) {
         CAPTURE(name);
@@ -68,8 +68,8 @@ TEST_CASE("the torchvision samples convert to NeuralNetwork .mlmodel files that 
 TEST_CASE("a layer above an explicit target is refused with the op, its torch line and the target it needs") {
     CliTempDir dir("nn_target");
     const std::string out = dir / "deeplab.mlmodel";
-    Run c = runTs2coreml(dir, "convert " + model("deeplabv3_resnet50") + " -o " + out + " " + inputFlag("deeplabv3_resnet50") +
-                               " --target iOS13");
+    Run c = runTs2coreml(dir, "convert " + model("deeplabv3_resnet50") + " -o " + out + " " +
+                                  inputFlag("deeplabv3_resnet50") + " --target iOS13");
     CAPTURE(c.err);
     CHECK(c.exitCode == 2);
     CHECK(c.err.find("op 'upsample_bilinear'") != std::string::npos);
@@ -77,8 +77,8 @@ TEST_CASE("a layer above an explicit target is refused with the op, its torch li
     CHECK(c.err.find(".py:") != std::string::npos);  // the torchvision source line
     CHECK_FALSE(fs::exists(out));
     // iOS14 allows it.
-    Run ok = runTs2coreml(dir, "convert " + model("deeplabv3_resnet50") + " -o " + out + " " + inputFlag("deeplabv3_resnet50") +
-                                " --target iOS14");
+    Run ok = runTs2coreml(dir, "convert " + model("deeplabv3_resnet50") + " -o " + out + " " +
+                                   inputFlag("deeplabv3_resnet50") + " --target iOS14");
     CHECK_MESSAGE(ok.exitCode == 0, ok.err);
 }
 
@@ -89,9 +89,10 @@ TEST_CASE("the segmentation sample converts with image preprocessing and imageSe
     for (const char* ext : {".mlmodel", ".mlpackage"}) {
         CAPTURE(ext);
         const std::string out = dir / (std::string("deeplab") + ext);
-        Run c = runTs2coreml(dir, "convert " + model("deeplabv3_resnet50") + " -o " + out + " " + kSegmentationImage +
-                                   " --precision fp32 --preview imageSegmenter --labels " + labels +
-                                   " --author 'ts2coreml tests' --license MIT --description 'DeepLabV3 segmentation' --version 1.0");
+        Run c = runTs2coreml(
+            dir, "convert " + model("deeplabv3_resnet50") + " -o " + out + " " + kSegmentationImage +
+                     " --precision fp32 --preview imageSegmenter --labels " + labels +
+                     " --author 'ts2coreml tests' --license MIT --description 'DeepLabV3 segmentation' --version 1.0");
         REQUIRE_MESSAGE(c.exitCode == 0, c.err);
         Run v = runTs2coreml(dir, "verify " + model("deeplabv3_resnet50") + " " + out);
         CAPTURE(v.out);
@@ -111,7 +112,8 @@ TEST_CASE("the segmentation sample converts with image preprocessing and imageSe
         const std::string paramsKey = "com.apple.coreml.model.preview.params: ";
         const size_t at = i.out.find(paramsKey);
         REQUIRE(at != std::string::npos);
-        const auto params = nlohmann::json::parse(i.out.substr(at + paramsKey.size(), i.out.find('\n', at) - at - paramsKey.size()));
+        const auto params =
+            nlohmann::json::parse(i.out.substr(at + paramsKey.size(), i.out.find('\n', at) - at - paramsKey.size()));
         REQUIRE(params.at("labels").size() == 21);
         CHECK(params.at("labels")[15] == "person");
     }
@@ -127,7 +129,7 @@ TEST_CASE("a classifier converts with class labels in both formats and verify co
         CAPTURE(ext);
         const std::string out = dir / (std::string("resnet18") + ext);
         Run c = runTs2coreml(dir, "convert " + model("resnet18") + " -o " + out + " " + inputFlag("resnet18") +
-                                   " --precision fp32 --class-labels " + file);
+                                      " --precision fp32 --class-labels " + file);
         REQUIRE_MESSAGE(c.exitCode == 0, c.err);
         Run v = runTs2coreml(dir, "verify " + model("resnet18") + " " + out);
         CAPTURE(v.out);
@@ -139,7 +141,8 @@ TEST_CASE("a classifier converts with class labels in both formats and verify co
         CAPTURE(i.out);
         CHECK(i.out.find("classifier, specification version") != std::string::npos);
         CHECK(i.out.find("classLabel string (predicted class label)") != std::string::npos);
-        CHECK(i.out.find("dictionary label -> probability (class probabilities, from fp32[1,1000])") != std::string::npos);
+        CHECK(i.out.find("dictionary label -> probability (class probabilities, from fp32[1,1000])") !=
+              std::string::npos);
         CHECK(i.out.find("class labels: 1000 (class_0, class_1, class_2, class_3, class_4, ...)") != std::string::npos);
     }
 }
@@ -151,22 +154,25 @@ TEST_CASE("bad class labels, images and preview flags are reported all at once w
     writeLines(dup, {"a", "", "a"});
     std::ofstream(badJson) << "[\"a\",\n \"b\",\n 3.5,\n";
     const std::string out = dir / "m.mlmodel";
-    Run few = runTs2coreml(dir, "convert " + model("resnet18") + " -o " + out + " " + inputFlag("resnet18") + " --class-labels " + labels);
+    Run few = runTs2coreml(
+        dir, "convert " + model("resnet18") + " -o " + out + " " + inputFlag("resnet18") + " --class-labels " + labels);
     CHECK(few.exitCode == 2);
     CHECK(few.err.find("--class-labels: 3 labels, but the output is fp32[1,1000]") != std::string::npos);
-    Run bad = runTs2coreml(dir, "convert " + model("resnet18") + " -o " + out + " --image x:1,3,224,224:scale=0.5:bias=1,2 --class-labels " + dup +
-                                 " --labels " + badJson + " --format neuralnetwork");
+    Run bad = runTs2coreml(dir, "convert " + model("resnet18") + " -o " + out +
+                                    " --image x:1,3,224,224:scale=0.5:bias=1,2 --class-labels " + dup + " --labels " +
+                                    badJson + " --format neuralnetwork");
     CAPTURE(bad.err);
     CHECK(bad.exitCode == 2);
     CHECK(bad.err.find("2 bias values for 3 channels") != std::string::npos);
     CHECK(bad.err.find(dup + ":2: empty label") != std::string::npos);
     CHECK(bad.err.find("label 'a' appears twice") != std::string::npos);
     CHECK(bad.err.find("--labels needs --preview TYPE") != std::string::npos);
-    Run format = runTs2coreml(dir, "convert " + model("resnet18") + " -o " + out + " " + inputFlag("resnet18") + " --format mlprogram");
+    Run format = runTs2coreml(
+        dir, "convert " + model("resnet18") + " -o " + out + " " + inputFlag("resnet18") + " --format mlprogram");
     CHECK(format.exitCode == 2);
     CHECK(format.err.find("--format mlprogram writes .mlpackage, not .mlmodel") != std::string::npos);
     Run json = runTs2coreml(dir, "convert " + model("resnet18") + " -o " + out + " " + inputFlag("resnet18") +
-                                  " --preview imageSegmenter --labels " + badJson);
+                                     " --preview imageSegmenter --labels " + badJson);
     CHECK(json.exitCode == 2);
     CHECK(json.err.find(badJson + ":4: not a JSON list of labels") != std::string::npos);
     CHECK_FALSE(fs::exists(out));

@@ -16,14 +16,16 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 
 }  // namespace
 
-TEST_CASE("the sentence-completion demo converts with a 1..64 input and verifies at two lengths, tokens exactly equal") {
+TEST_CASE(
+    "the sentence-completion demo converts with a 1..64 input and verifies at two lengths, tokens exactly equal") {
     CliTempDir dir("sentence");
     const std::string pt = model("finish_my_sentence");
     // An ML Program, and a NeuralNetwork whose loop is a LoopLayer.
     for (const char* file : {"FinishMySentence.mlpackage", "FinishMySentence.mlmodel"}) {
         CAPTURE(file);
         const std::string out = dir / file;
-        Run c = runTs2coreml(dir, "convert " + pt + " -o " + out + " " + inputFlag("finish_my_sentence") + " --output sentence");
+        Run c = runTs2coreml(
+            dir, "convert " + pt + " -o " + out + " " + inputFlag("finish_my_sentence") + " --output sentence");
         REQUIRE_MESSAGE(c.exitCode == 0, c.err);
         // Core ML has no int64: the int32 declaration of torch's int64 token ids is pointed out.
         CHECK(has(c.err, "warning: input 'tokens' is declared int32"));

@@ -42,7 +42,8 @@ fs::path tempDir() {
 std::map<std::string, const mil::Operation*> blobConstants(const mil::Program& p) {
     std::map<std::string, const mil::Operation*> out;
     mil::walk(p.main().body, [&](const mil::Operation& op) {
-        if (op.type() == "const" && op.constData()->numel() >= kMinBlobElements && op.output()->type().dtype != DType::Int32)
+        if (op.type() == "const" && op.constData()->numel() >= kMinBlobElements &&
+            op.output()->type().dtype != DType::Int32)
             out[op.output()->name()] = &op;
     });
     return out;

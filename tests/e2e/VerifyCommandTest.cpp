@@ -30,7 +30,8 @@ void convertAndVerify(const std::string& name) {
     for (const char* precision : {"fp32", "fp16"}) {
         CAPTURE(precision);
         const std::string package = dir / (name + "_" + precision + ".mlpackage");
-        Run c = runTs2coreml(dir, "convert " + model(name) + " -o " + package + " " + inputFlag(name) + " --precision " + precision);
+        Run c = runTs2coreml(
+            dir, "convert " + model(name) + " -o " + package + " " + inputFlag(name) + " --precision " + precision);
         REQUIRE_MESSAGE(c.exitCode == 0, c.err);
         Run v = runTs2coreml(dir, "verify " + model(name) + " " + package);
         CAPTURE(v.out);
@@ -75,7 +76,9 @@ TEST_CASE("verify passes deeplabv3_resnet50 in fp32 and fp16") { convertAndVerif
 TEST_CASE("verify fails with exit 1 naming the output when weight.bin was altered") {
     TempDir dir("altered");
     const std::string package = dir / "r18.mlpackage";
-    REQUIRE(runTs2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") + " --precision fp32").exitCode == 0);
+    REQUIRE(runTs2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") +
+                                  " --precision fp32")
+                .exitCode == 0);
     REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package).exitCode == 0);
 
     // Add 0.5 to every 16th float of the largest weight: the file stays well-formed, only the numbers change.
@@ -104,29 +107,36 @@ TEST_CASE("verify fails with exit 1 naming the output when weight.bin was altere
 TEST_CASE("verify writes both sides with --dump and reads inputs back with --input-file") {
     TempDir dir("dump");
     const std::string package = dir / "r18.mlpackage";
-    REQUIRE(runTs2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") + " --precision fp32").exitCode == 0);
+    REQUIRE(runTs2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") +
+                                  " --precision fp32")
+                .exitCode == 0);
     const std::string dumpA = dir / "a", dumpB = dir / "b";
-    REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --seed 7 --dump " + dumpA).exitCode == 0);
-    for (const char* f : {"x.input.npy", "output_0.torch.npy", "output_0.coreml.npy"}) CHECK(fs::exists(fs::path(dumpA) / f));
+    REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --seed 7 --dump " + dumpA).exitCode ==
+            0);
+    for (const char* f : {"x.input.npy", "output_0.torch.npy", "output_0.coreml.npy"})
+        CHECK(fs::exists(fs::path(dumpA) / f));
     const at::Tensor input = ts2coreml::runtime::readNpy(dumpA + "/x.input.npy");
     CHECK(input.sizes() == at::IntArrayRef({1, 3, 224, 224}));
 
     // The same input from the file gives the same outputs; another seed gives other inputs.
     REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + dumpA +
-                               "/x.input.npy --dump " + dumpB)
+                                  "/x.input.npy --dump " + dumpB)
                 .exitCode == 0);
     CHECK(at::equal(ts2coreml::runtime::readNpy(dumpA + "/output_0.coreml.npy"),
                     ts2coreml::runtime::readNpy(dumpB + "/output_0.coreml.npy")));
     CHECK(at::equal(ts2coreml::runtime::readNpy(dumpA + "/output_0.torch.npy"),
                     ts2coreml::runtime::readNpy(dumpB + "/output_0.torch.npy")));
-    REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --seed 8 --dump " + dumpB).exitCode == 0);
+    REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --seed 8 --dump " + dumpB).exitCode ==
+            0);
     CHECK_FALSE(at::equal(input, ts2coreml::runtime::readNpy(dumpB + "/x.input.npy")));
 }
 
 TEST_CASE("verify exits 2 naming every problem with its input") {
     TempDir dir("bad");
     const std::string package = dir / "r18.mlpackage";
-    REQUIRE(runTs2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") + " --precision fp32").exitCode == 0);
+    REQUIRE(runTs2coreml(dir, "convert " + model("resnet18") + " -o " + package + " " + inputFlag("resnet18") +
+                                  " --precision fp32")
+                .exitCode == 0);
 
     SUBCASE("missing files, all reported at once") {
         Run v = runTs2coreml(dir, "verify " + (dir / "none.pt") + " " + (dir / "none.mlpackage"));
@@ -136,8 +146,9 @@ TEST_CASE("verify exits 2 naming every problem with its input") {
     }
     SUBCASE("an input file of the wrong shape, and an unknown input name") {
         ts2coreml::runtime::writeNpy(dir / "small.npy", at::zeros({1, 3, 8, 8}));
-        Run v = runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + (dir / "small.npy") +
-                                   " --input-file y=" + (dir / "small.npy"));
+        Run v =
+            runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + (dir / "small.npy") +
+                                  " --input-file y=" + (dir / "small.npy"));
         CAPTURE(v.err);
         CHECK(v.exitCode == 2);
         CHECK(v.err.find("x: size 8") != std::string::npos);
@@ -145,7 +156,8 @@ TEST_CASE("verify exits 2 naming every problem with its input") {
     }
     SUBCASE("an input file that is not a tensor") {
         std::ofstream(dir / "junk.pt") << "not a tensor";
-        Run v = runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + (dir / "junk.pt"));
+        Run v =
+            runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + (dir / "junk.pt"));
         CHECK(v.exitCode == 2);
         CHECK(v.err.find("junk.pt") != std::string::npos);
     }

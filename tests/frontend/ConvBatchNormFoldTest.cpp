@@ -35,8 +35,10 @@ torch::jit::Module convBn(const at::Tensor& weight, const Norm& a, const Norm& b
     m.define(std::string(R"(
 def forward(self, x):
     y = torch.batch_norm(torch.conv2d(x, self.w), self.g0, self.b0, self.m0, self.v0, False, 0.1, 1e-5, False)
-)") + (shared ? "    y = y + torch.batch_norm(torch.conv2d(x, self.w), self.g1, self.b1, self.m1, self.v1, False, 0.1, 1e-5, False)\n"
-              : "") +
+)") +
+             (shared ? "    y = y + torch.batch_norm(torch.conv2d(x, self.w), self.g1, self.b1, self.m1, self.v1, "
+                       "False, 0.1, 1e-5, False)\n"
+                     : "") +
              "    return y\n");
     m.eval();
     return m;
@@ -61,7 +63,8 @@ void checkAgainstTorch(const at::Tensor& weight, const Norm& a, const Norm& b, b
     torch::jit::Module reference = convBn(weight.clone(), a, b, shared);
     const at::Tensor expected = reference.forward({x}).toTensor();
     lowered = test::lower(convBn(weight, a, b, shared), {{1, 3, 8, 8}});
-    const at::Tensor actual = runtime::execute(*lowered.program, {{lowered.program->main().body.inputs()[0]->name(), x}}).at(0);
+    const at::Tensor actual =
+        runtime::execute(*lowered.program, {{lowered.program->main().body.inputs()[0]->name(), x}}).at(0);
     CHECK(at::allclose(actual, expected, 1e-4, 1e-4));
 }
 

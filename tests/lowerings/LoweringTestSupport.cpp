@@ -17,8 +17,9 @@ std::vector<ModelInput> modelInputs(const std::vector<TestInput>& inputs) {
         for (size_t axis = 0; axis < in.sizes.size(); ++axis) {
             const bool dynamic = std::find(in.dynamicAxes.begin(), in.dynamicAxes.end(), axis) != in.dynamicAxes.end();
             const int64_t n = in.sizes[axis];
-            m.type.shape.push_back(dynamic ? Dim::symbolic("d" + std::to_string(i) + "_" + std::to_string(axis), 1, 4 * n)
-                                           : Dim::fixed(n));
+            m.type.shape.push_back(dynamic
+                                       ? Dim::symbolic("d" + std::to_string(i) + "_" + std::to_string(axis), 1, 4 * n)
+                                       : Dim::fixed(n));
         }
         out.push_back(std::move(m));
     }
@@ -56,9 +57,12 @@ std::string wantText(const TestOutput& w) {
     os << dtypeName(w.dtype) << '[';
     for (size_t i = 0; i < w.sizes.size(); ++i) {
         os << (i ? "," : "");
-        if (w.sizes[i] == kSymbolic) os << "symbolic";
-        else if (w.sizes[i] == kAnyDim) os << "*";
-        else os << w.sizes[i];
+        if (w.sizes[i] == kSymbolic)
+            os << "symbolic";
+        else if (w.sizes[i] == kAnyDim)
+            os << "*";
+        else
+            os << w.sizes[i];
     }
     os << ']';
     return os.str();

@@ -44,9 +44,9 @@ struct TestOutput {
 
 struct LoweringCase {
     std::string name;
-    std::string source;                 ///< `def forward(self, x, ...):` ...
+    std::string source;  ///< `def forward(self, x, ...):` ...
     std::vector<TestInput> inputs;
-    std::map<std::string, int> ops;     ///< MIL op -> exact count in main (0 = must be absent)
+    std::map<std::string, int> ops;  ///< MIL op -> exact count in main (0 = must be absent)
     std::vector<TestOutput> outputs;
 };
 
@@ -70,7 +70,8 @@ void checkRefused(const RefusedCase& c);
 inline std::vector<LoweringCase> numericCases(const std::vector<LoweringCase>& cases) {
     std::vector<LoweringCase> out;
     for (const auto& c : cases)
-        if (std::none_of(c.outputs.begin(), c.outputs.end(), [](const TestOutput& o) { return o.dtype == DType::Bool; }))
+        if (std::none_of(c.outputs.begin(), c.outputs.end(),
+                         [](const TestOutput& o) { return o.dtype == DType::Bool; }))
             out.push_back(c);
     return out;
 }

@@ -41,7 +41,8 @@ TEST_CASE("Builder customLayer emits a custom_layer op carrying the layer descri
     mil::Program program;
     mil::Builder b(program.main().body, Target::iOS15);
     mil::Value* x = program.main().body.addInput("x", TensorType::of(DType::Float32, {1, 4}));
-    auto outs = b.customLayer(hardShrinkLayer(0.5), {x}, {TensorType::of(DType::Float32, {1, 4}), TensorType::of(DType::Int32, {1})});
+    auto outs = b.customLayer(hardShrinkLayer(0.5), {x},
+                              {TensorType::of(DType::Float32, {1, 4}), TensorType::of(DType::Int32, {1})});
     REQUIRE(outs.size() == 2);
     const mil::Operation& op = *outs[0]->producer();
     CHECK(op.type() == mil::kCustomLayerOp);
@@ -54,8 +55,8 @@ TEST_CASE("Builder customLayer emits a custom_layer op carrying the layer descri
 
     auto bad = hardShrinkLayer(0.5);
     bad->className = "Hard Shrink";
-    CHECK_THROWS_WITH_AS(b.customLayer(bad, {x}, {x->type()}), "custom layer: class name 'Hard Shrink' is not an identifier",
-                         mil::SchemaError);
+    CHECK_THROWS_WITH_AS(b.customLayer(bad, {x}, {x->type()}),
+                         "custom layer: class name 'Hard Shrink' is not an identifier", mil::SchemaError);
     CHECK_THROWS_AS(b.customLayer(hardShrinkLayer(0.5), {}, {x->type()}), mil::SchemaError);
     CHECK_THROWS_AS(b.customLayer(hardShrinkLayer(0.5), {x}, {}), mil::SchemaError);
 

@@ -35,12 +35,12 @@ const nlohmann::json* entry(const nlohmann::json& ops, const std::string& key) {
 TEST_CASE("ts2coreml ops lists the shipped plugins' lowerings, providers and torch ops") {
     ScratchDir dir("ops_shipped");
     const auto ops = opsJson(dir, "--plugin-path " + kTorchvisionDir + " --plugin-path " + kSortingDir);
-    for (const auto& [key, file] : std::vector<std::pair<std::string, std::string>>{
-             {"torchvision::nms", TS2COREML_TORCHVISION_PLUGIN},
-             {"torchvision::roi_align", TS2COREML_TORCHVISION_PLUGIN},
-             {"aten::topk", TS2COREML_SORTING_PLUGIN},
-             {"aten::sort", TS2COREML_SORTING_PLUGIN},
-             {"aten::argsort", TS2COREML_SORTING_PLUGIN}}) {
+    for (const auto& [key, file] :
+         std::vector<std::pair<std::string, std::string>>{{"torchvision::nms", TS2COREML_TORCHVISION_PLUGIN},
+                                                          {"torchvision::roi_align", TS2COREML_TORCHVISION_PLUGIN},
+                                                          {"aten::topk", TS2COREML_SORTING_PLUGIN},
+                                                          {"aten::sort", TS2COREML_SORTING_PLUGIN},
+                                                          {"aten::argsort", TS2COREML_SORTING_PLUGIN}}) {
         CAPTURE(key);
         const nlohmann::json* e = entry(ops, key);
         REQUIRE(e);
@@ -50,7 +50,8 @@ TEST_CASE("ts2coreml ops lists the shipped plugins' lowerings, providers and tor
     }
     CHECK((*entry(ops, "aten::relu"))["provider"] == "built-in");
     REQUIRE(ops["torch_ops"].size() == 2);
-    CHECK(ops["torch_ops"][0]["schema"] == "torchvision::nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor");
+    CHECK(ops["torch_ops"][0]["schema"] ==
+          "torchvision::nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor");
     CHECK(ops["torch_ops"][0]["provider"] == TS2COREML_TORCHVISION_PLUGIN);
 
     CommandRun text = ts2coremlRun(dir, "ops --plugin-path " + kTorchvisionDir);
@@ -68,7 +69,8 @@ TEST_CASE("ts2coreml ops reports each rejected plugin on one line and lists the 
     CommandRun r = ts2coremlRun(dir, "ops --no-default-ops --plugin-path " + std::string(TS2COREML_FIXTURE_DIR));
     REQUIRE(r.exitCode == 0);
     CHECK(lineCount(r.err) == 8);
-    CHECK(r.err.find(fixturePlugin("wrong_version") + ": warning: plugin not loaded: wrong API version") != std::string::npos);
+    CHECK(r.err.find(fixturePlugin("wrong_version") + ": warning: plugin not loaded: wrong API version") !=
+          std::string::npos);
     CHECK(r.err.find(fixturePlugin("no_entry") + ": warning: plugin not loaded: no entry point") != std::string::npos);
     CHECK(r.out.find("fixture::good") != std::string::npos);
     CHECK(r.out.find("(overrides built-in)") != std::string::npos);
@@ -137,8 +139,9 @@ TEST_CASE("Through the command line a throwing plugin lowering fails the convers
     const ts2coreml::ConvertOptions options = hardshrinkConversion(dir);
     const std::string out = options.outputPath;
     // ops.yaml lowers aten::hardshrink too; without it the fixture's throwing lowering is the one.
-    CommandRun r = ts2coremlRun(dir, "convert " + options.modelPath + " -o " + out + " --input x:4 --no-default-ops --plugin-path " +
-                                         fixturePlugin("throwing_lowering"));
+    CommandRun r =
+        ts2coremlRun(dir, "convert " + options.modelPath + " -o " + out +
+                              " --input x:4 --no-default-ops --plugin-path " + fixturePlugin("throwing_lowering"));
     CHECK(r.exitCode == 1);
     CHECK(r.err.find("plugin 'throwing_lowering'") != std::string::npos);
     CHECK(r.err.find("fixture lowering failure") != std::string::npos);

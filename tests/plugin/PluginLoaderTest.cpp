@@ -87,7 +87,8 @@ TEST_CASE("An override replaces the built-in lowering and the conversion uses it
     FrontendOptions options;
     options.inputs = {{"x", TensorType::of(DType::Float32, {2, 3})}};
     options.modelPath = "relu.pt";
-    LoweredModel lowered = lowerModule(scriptModule("def forward(self, x):\n    return torch.relu(x)"), options, registry);
+    LoweredModel lowered =
+        lowerModule(scriptModule("def forward(self, x):\n    return torch.relu(x)"), options, registry);
     const auto ops = opHistogram(*lowered.program);
     CHECK(ops.count("maximum") == 1);
     CHECK(ops.count("relu") == 0);
@@ -107,18 +108,21 @@ TEST_CASE("A lowering that throws is a diagnostic naming plugin, op and place, a
         const Diagnostic& d = e.diagnostics().front();
         CHECK(!d.location.empty());
         CHECK(d.message.find("while lowering 'aten::hardshrink'") != std::string::npos);
-        CHECK(d.message.find("plugin 'throwing_lowering' (" + fixturePlugin("throwing_lowering") + ")") != std::string::npos);
+        CHECK(d.message.find("plugin 'throwing_lowering' (" + fixturePlugin("throwing_lowering") + ")") !=
+              std::string::npos);
         CHECK(d.message.find("fixture lowering failure") != std::string::npos);
     }
     CHECK(!std::filesystem::exists(options.outputPath));
 }
 
 TEST_CASE("The search path takes the environment first and never an empty entry as the current directory") {
-    CHECK(pluginSearchPath({"cli1", "cli2"}, "env1::env2:") == std::vector<std::string>{"env1", "env2", "cli1", "cli2"});
+    CHECK(pluginSearchPath({"cli1", "cli2"}, "env1::env2:") ==
+          std::vector<std::string>{"env1", "env2", "cli1", "cli2"});
     CHECK(pluginSearchPath({}, nullptr).empty());
     CHECK(pluginSearchPath({}, ":").empty());
     std::vector<PluginRejection> rejected;
-    const auto files = findPluginFiles({"/nonexistent/ts2coreml/plugins", TS2COREML_FIXTURE_DIR, TS2COREML_FIXTURE_DIR}, rejected);
+    const auto files =
+        findPluginFiles({"/nonexistent/ts2coreml/plugins", TS2COREML_FIXTURE_DIR, TS2COREML_FIXTURE_DIR}, rejected);
     REQUIRE(rejected.size() == 1);
     CHECK(rejected[0].reason == "no such file or directory");
     CHECK(files.size() == 11);  // each library once, README.txt ignored
@@ -144,7 +148,9 @@ TEST_CASE("Registering is all or nothing: a conflicting torch op leaves no lower
 
 TEST_CASE("Declared torch ops become TorchScript operators") {
     // What torch::jit::load resolves a model's `ops.ns.op(...)` calls against.
-    auto known = [] { return !torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString("ts2coreml_test::declared")).empty(); };
+    auto known = [] {
+        return !torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString("ts2coreml_test::declared")).empty();
+    };
     CHECK(!known());
     CHECK(!checkTorchOpSchema("ts2coreml_test::declared(Tensor x, float alpha=1.) -> Tensor").size());
     LoweringRegistry registry;

@@ -32,7 +32,8 @@ ScratchDir::~ScratchDir() {
     fs::remove_all(path_, ec);
 }
 
-CommandRun runCommand(const ScratchDir& dir, const std::string& program, const std::string& args, const std::string& env) {
+CommandRun runCommand(const ScratchDir& dir, const std::string& program, const std::string& args,
+                      const std::string& env) {
     const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
     const std::string cmd = (env.empty() ? "" : env + " ") + program + " " + args + " >" + out + " 2>" + err;
     const int status = std::system(cmd.c_str());

@@ -29,7 +29,8 @@ private:
 
 /// Runs `program args` (shell words) with stdout and stderr captured in `dir`; `env` is prefixed
 /// ("VAR=value ") when given.
-CommandRun runCommand(const ScratchDir& dir, const std::string& program, const std::string& args, const std::string& env = {});
+CommandRun runCommand(const ScratchDir& dir, const std::string& program, const std::string& args,
+                      const std::string& env = {});
 /// Runs the ts2coreml binary under test.
 inline CommandRun ts2coremlRun(const ScratchDir& dir, const std::string& args, const std::string& env = {}) {
     return runCommand(dir, TS2COREML_BIN, args, env);

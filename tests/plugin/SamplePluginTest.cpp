@@ -14,12 +14,14 @@ TEST_CASE("The sample plugin builds against the installed SDK and converts what 
     ScratchDir dir("sample");
     const std::string prefix = dir / "prefix", build = dir / "build";
     const std::string cmake = TS2COREML_CMAKE_COMMAND;
-    CommandRun install = runCommand(dir, cmake, "--install " + std::string(TS2COREML_BINARY_DIR) + " --prefix " + prefix);
+    CommandRun install =
+        runCommand(dir, cmake, "--install " + std::string(TS2COREML_BINARY_DIR) + " --prefix " + prefix);
     REQUIRE_MESSAGE(install.exitCode == 0, install.err);
     REQUIRE(std::filesystem::exists(prefix + "/include/ts2coreml/Plugin.h"));
     REQUIRE(std::filesystem::exists(prefix + "/lib/cmake/ts2coreml/ts2coreml-config.cmake"));
-    CommandRun configure = runCommand(dir, cmake, "-S " + std::string(TS2COREML_SOURCE_DIR) + "/samples/plugin -B " + build +
-                                                      " -DCMAKE_PREFIX_PATH=" + prefix);
+    CommandRun configure = runCommand(
+        dir, cmake,
+        "-S " + std::string(TS2COREML_SOURCE_DIR) + "/samples/plugin -B " + build + " -DCMAKE_PREFIX_PATH=" + prefix);
     REQUIRE_MESSAGE(configure.exitCode == 0, (configure.out + configure.err));
     CommandRun compile = runCommand(dir, cmake, "--build " + build);
     REQUIRE_MESSAGE(compile.exitCode == 0, (compile.out + compile.err));
@@ -47,13 +49,14 @@ TEST_CASE("The sample plugin builds against the installed SDK and converts what 
         CommandRun without = runCommand(dir, bin, args);
         CHECK(without.exitCode == 2);
         CHECK(without.err.find(pluginModel("mylib_scaled_tanh") + ": error: cannot load TorchScript model: it calls "
-                                                                 "'mylib::scaled_tanh'") != std::string::npos);
+                                                                  "'mylib::scaled_tanh'") != std::string::npos);
         CHECK(!std::filesystem::exists(out));
         CommandRun with = runCommand(dir, bin, args + " --plugin-path " + build);
         REQUIRE_MESSAGE(with.exitCode == 0, with.err);
         CHECK(std::filesystem::exists(out + "/Manifest.json"));
         // LibTorch's side of verify needs the op's kernel, which only the user's library has.
-        CommandRun verify = runCommand(dir, bin, "verify " + pluginModel("mylib_scaled_tanh") + " " + out + " --plugin-path " + build);
+        CommandRun verify =
+            runCommand(dir, bin, "verify " + pluginModel("mylib_scaled_tanh") + " " + out + " --plugin-path " + build);
         CHECK(verify.exitCode == 2);
         CHECK(verify.err.find("no kernel for 'mylib::scaled_tanh'") != std::string::npos);
         CommandRun ops = runCommand(dir, bin, "ops --plugin-path " + build);

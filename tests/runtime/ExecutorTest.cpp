@@ -51,8 +51,8 @@ TEST_CASE("an op without a kernel is named in the error") {
     runtime::KernelTable empty;
     runtime::ExecutionOptions options;
     options.kernels = &empty;
-    CHECK_THROWS_WITH_AS(runtime::execute(p, {{"x", at::ones({2})}}, options), doctest::Contains("no kernel for MIL op 'relu'"),
-                         runtime::ExecutionError);
+    CHECK_THROWS_WITH_AS(runtime::execute(p, {{"x", at::ones({2})}}, options),
+                         doctest::Contains("no kernel for MIL op 'relu'"), runtime::ExecutionError);
 
     mil::Program q;
     mil::Block& main = q.main().body;
@@ -62,8 +62,8 @@ TEST_CASE("an op without a kernel is named in the error") {
     mil::Value* y = op->addOutput("y", TensorType::of(DType::Float32, {2}));
     main.operations().push_back(std::move(op));
     main.outputs() = {y};
-    CHECK_THROWS_WITH_AS(runtime::execute(q, {{"x", at::ones({2})}}), doctest::Contains("no kernel for MIL op 'fancy_op'"),
-                         runtime::ExecutionError);
+    CHECK_THROWS_WITH_AS(runtime::execute(q, {{"x", at::ones({2})}}),
+                         doctest::Contains("no kernel for MIL op 'fancy_op'"), runtime::ExecutionError);
     CHECK(runtime::unsupportedOps(q) == std::vector<std::string>{"fancy_op"});
 }
 
@@ -71,8 +71,8 @@ TEST_CASE("a kernel result that disagrees with the declared type is an error") {
     mil::Program p = reluProgram(TensorType::of(DType::Float32, {2}));
     // Pretend the program declared another shape for relu's output.
     p.main().body.operations().back()->output()->setType(TensorType::of(DType::Float32, {3}));
-    CHECK_THROWS_WITH_AS(runtime::execute(p, {{"x", at::ones({2})}}), doctest::Contains("the kernel and the program's type disagree"),
-                         runtime::ExecutionError);
+    CHECK_THROWS_WITH_AS(runtime::execute(p, {{"x", at::ones({2})}}),
+                         doctest::Contains("the kernel and the program's type disagree"), runtime::ExecutionError);
 }
 
 TEST_CASE("fp16 values are stored as fp16 between ops") {

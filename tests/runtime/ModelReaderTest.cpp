@@ -165,11 +165,14 @@ TEST_CASE("a hand-made package reads back into an executable program") {
 TEST_CASE("reader errors name the file and the problem") {
     TempDir dir("reader-errors");
 
-    SUBCASE("no such path") { CHECK(readError((dir.path() / "none.mlpackage").string()).find("no such file") != std::string::npos); }
+    SUBCASE("no such path") {
+        CHECK(readError((dir.path() / "none.mlpackage").string()).find("no such file") != std::string::npos);
+    }
 
     SUBCASE("a directory without a manifest") {
         fs::create_directories(dir.path() / "empty.mlpackage");
-        CHECK(readError((dir.path() / "empty.mlpackage").string()).find("Manifest.json is missing") != std::string::npos);
+        CHECK(readError((dir.path() / "empty.mlpackage").string()).find("Manifest.json is missing") !=
+              std::string::npos);
     }
 
     SUBCASE("an unparsable manifest") {
@@ -191,7 +194,8 @@ TEST_CASE("reader errors name the file and the problem") {
     SUBCASE("an unparsable model") {
         const fs::path pkg = dir.path() / "garbage.mlpackage";
         HandMadeModel().write(pkg);
-        std::ofstream(pkg / "Data" / "com.apple.CoreML" / "model.mlmodel", std::ios::binary) << std::string("\xff\xff\xff\xff garbage", 12);
+        std::ofstream(pkg / "Data" / "com.apple.CoreML" / "model.mlmodel", std::ios::binary)
+            << std::string("\xff\xff\xff\xff garbage", 12);
         const std::string e = readError(pkg.string());
         CHECK(e.find("model.mlmodel") != std::string::npos);
         CHECK(e.find("does not parse") != std::string::npos);
@@ -199,7 +203,9 @@ TEST_CASE("reader errors name the file and the problem") {
 
     SUBCASE("an unknown value name") {
         HandMadeModel m;
-        (*m.block->mutable_operations(m.block->operations_size() - 1)->mutable_inputs())["y"].mutable_arguments(0)->set_name("nowhere");
+        (*m.block->mutable_operations(m.block->operations_size() - 1)->mutable_inputs())["y"]
+            .mutable_arguments(0)
+            ->set_name("nowhere");
         const fs::path pkg = dir.path() / "dangling.mlpackage";
         m.write(pkg);
         const std::string e = readError(pkg.string());
@@ -210,7 +216,11 @@ TEST_CASE("reader errors name the file and the problem") {
     SUBCASE("a const whose value does not match its type") {
         HandMadeModel m;
         // h16 declares fp16[3] but carries 4 bytes.
-        valOf(m.block->mutable_operations(1)).mutable_immediatevalue()->mutable_tensor()->mutable_bytes()->set_values("abcd");
+        valOf(m.block->mutable_operations(1))
+            .mutable_immediatevalue()
+            ->mutable_tensor()
+            ->mutable_bytes()
+            ->set_values("abcd");
         const fs::path pkg = dir.path() / "short.mlpackage";
         m.write(pkg);
         CHECK(readError(pkg.string()).find("holds 4 bytes but its type fp16[3] needs 6") != std::string::npos);
@@ -241,7 +251,9 @@ TEST_CASE("reader errors name the file and the problem") {
         CHECK(e.find("holds 24 bytes but the program declares fp32[3,3] (36 bytes)") != std::string::npos);
     }
 
-    SUBCASE("a malformed NeuralNetwork layer (a custom layer without inputs), or a blob nothing produces, is refused naming the layer") {
+    SUBCASE(
+        "a malformed NeuralNetwork layer (a custom layer without inputs), or a blob nothing produces, is refused "
+        "naming the layer") {
         spec::Model nn;
         nn.set_specificationversion(4);
         auto* custom = nn.mutable_neuralnetwork()->add_layers();
@@ -260,7 +272,8 @@ TEST_CASE("reader errors name the file and the problem") {
         custom->add_output("y");
         custom->mutable_activation()->mutable_relu();
         std::ofstream(file, std::ios::binary | std::ios::trunc) << nn.SerializeAsString();
-        CHECK(readError(file.string()).find("blob 'nowhere' is used before any layer or input produces it") != std::string::npos);
+        CHECK(readError(file.string()).find("blob 'nowhere' is used before any layer or input produces it") !=
+              std::string::npos);
     }
 }
 
@@ -271,8 +284,11 @@ TEST_CASE("a package written by the ML Program writer reads back and runs like i
     mil::Builder b(main, Target::iOS16);
     mil::Value* x = main.addInput("image", TensorType::of(DType::Float32, {1, 3, 8, 8}));
     const at::Tensor weight = at::randn({4, 3, 3, 3});
-    mil::Value* conv = b.add("conv", {{"x", x}, {"weight", constantOf(b, weight)}, {"bias", constantOf(b, at::randn({4}))},
-                                      {"pad_type", "same"}, {"strides", std::vector<int64_t>{2, 2}}});
+    mil::Value* conv = b.add("conv", {{"x", x},
+                                      {"weight", constantOf(b, weight)},
+                                      {"bias", constantOf(b, at::randn({4}))},
+                                      {"pad_type", "same"},
+                                      {"strides", std::vector<int64_t>{2, 2}}});
     mil::Value* half = b.add("cast", {{"x", conv}, {"dtype", "fp16"}});
     mil::Value* act = b.add("relu", {{"x", half}});
     mil::Value* back = b.add("cast", {{"x", act}, {"dtype", "fp32"}});

@@ -76,7 +76,8 @@ TEST_CASE("a NeuralNetwork loop counted by maxLoopIterations runs its body that 
     scalarConstant(m.layers, "two", 2.0f);
     auto* loop = layer(m.layers, "loop", {}, {}).mutable_loop();
     loop->set_maxloopiterations(3);
-    layer(*loop->mutable_bodynetwork()->mutable_layers(), "twice", {"y", "two"}, {"doubled"}).mutable_multiplybroadcastable();
+    layer(*loop->mutable_bodynetwork()->mutable_layers(), "twice", {"y", "two"}, {"doubled"})
+        .mutable_multiplybroadcastable();
     copy(*loop->mutable_bodynetwork()->mutable_layers(), "doubled", "y");
     CHECK(at::allclose(m.run(kX, 0.0f), kX * 8));
 }
@@ -92,13 +93,14 @@ TEST_CASE("a NeuralNetwork loop counted by its input, with a condition network: 
     layer(condition, "sum", {"y"}, {"total"}).mutable_reducesum()->set_reduceall(true);
     layer(condition, "small", {"total", "hundred"}, {"go"}).mutable_lessthan();
     loop->set_conditionvar("go");
-    layer(*loop->mutable_bodynetwork()->mutable_layers(), "twice", {"y", "two"}, {"doubled"}).mutable_multiplybroadcastable();
+    layer(*loop->mutable_bodynetwork()->mutable_layers(), "twice", {"y", "two"}, {"doubled"})
+        .mutable_multiplybroadcastable();
     copy(*loop->mutable_bodynetwork()->mutable_layers(), "doubled", "y");
 
     const at::Tensor x = at::tensor({1.0f, 2.0f, 3.0f});  // sum 6: 6, 12, 24, 48, 96 -> stops at 192
     CHECK(at::allclose(m.run(x, 2.0f), x * 4));           // the count stops it
     CHECK(at::allclose(m.run(x, 100.0f), x * 32));        // the condition stops it
-    CHECK(at::allclose(m.run(x, 0.0f), x));                // no iteration at all
+    CHECK(at::allclose(m.run(x, 0.0f), x));               // no iteration at all
 }
 
 TEST_CASE("a NeuralNetwork branch overwriting a blob in one network only leaves it as it was in the other") {
@@ -147,7 +149,8 @@ TEST_CASE("malformed NeuralNetwork loops are refused naming the layer") {
     };
     std::string e = readError();
     CAPTURE(e);
-    CHECK(e.find("layer 'endless' (loop): a loop needs a condition network or an iteration count") != std::string::npos);
+    CHECK(e.find("layer 'endless' (loop): a loop needs a condition network or an iteration count") !=
+          std::string::npos);
 
     l.mutable_loop()->set_conditionvar("go");
     e = readError();
@@ -156,7 +159,10 @@ TEST_CASE("malformed NeuralNetwork loops are refused naming the layer") {
     // A body reading a blob that nothing defines names the nested layer.
     l.mutable_loop()->set_maxloopiterations(1);
     l.mutable_loop()->clear_conditionvar();
-    layer(*l.mutable_loop()->mutable_bodynetwork()->mutable_layers(), "inner", {"nowhere"}, {"z"}).mutable_activation()->mutable_relu();
+    layer(*l.mutable_loop()->mutable_bodynetwork()->mutable_layers(), "inner", {"nowhere"}, {"z"})
+        .mutable_activation()
+        ->mutable_relu();
     e = readError();
-    CHECK(e.find("layer 'inner' (activation): blob 'nowhere' is used before any layer or input produces it") != std::string::npos);
+    CHECK(e.find("layer 'inner' (activation): blob 'nowhere' is used before any layer or input produces it") !=
+          std::string::npos);
 }

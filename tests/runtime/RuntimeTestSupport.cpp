@@ -10,10 +10,10 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <unistd.h>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -50,7 +50,8 @@ std::vector<at::Tensor> runProgram(const std::vector<at::Tensor>& inputs, const 
     std::map<std::string, at::Tensor> feed;
     for (size_t i = 0; i < inputs.size(); ++i) {
         const std::string name = "x" + std::to_string(i);
-        values.push_back(main.addInput(name, TensorType::of(*runtime::milDType(inputs[i].scalar_type()), inputs[i].sizes().vec())));
+        values.push_back(
+            main.addInput(name, TensorType::of(*runtime::milDType(inputs[i].scalar_type()), inputs[i].sizes().vec())));
         feed[name] = inputs[i];
     }
     main.outputs() = body(b, values);
@@ -58,9 +59,13 @@ std::vector<at::Tensor> runProgram(const std::vector<at::Tensor>& inputs, const 
 }
 
 at::Tensor runOp(const std::vector<at::Tensor>& inputs,
-                 const std::function<mil::Value*(mil::Builder&, const std::vector<mil::Value*>&)>& body, Target target) {
+                 const std::function<mil::Value*(mil::Builder&, const std::vector<mil::Value*>&)>& body,
+                 Target target) {
     return runProgram(
-               inputs, [&](mil::Builder& b, const std::vector<mil::Value*>& in) { return std::vector<mil::Value*>{body(b, in)}; },
+               inputs,
+               [&](mil::Builder& b, const std::vector<mil::Value*>& in) {
+                   return std::vector<mil::Value*>{body(b, in)};
+               },
                target)
         .front();
 }
@@ -113,7 +118,11 @@ void writeRawPackage(const fs::path& dir, const std::string& serializedModel, co
     nlohmann::json manifest = {
         {"fileFormatVersion", "1.0.0"},
         {"itemInfoEntries",
-         {{"ROOT", {{"author", "test"}, {"description", "model"}, {"name", "model.mlmodel"}, {"path", "com.apple.CoreML/model.mlmodel"}}}}},
+         {{"ROOT",
+           {{"author", "test"},
+            {"description", "model"},
+            {"name", "model.mlmodel"},
+            {"path", "com.apple.CoreML/model.mlmodel"}}}}},
         {"rootModelIdentifier", "ROOT"},
     };
     std::ofstream(dir / "Manifest.json") << manifest.dump(2);
@@ -121,11 +130,12 @@ void writeRawPackage(const fs::path& dir, const std::string& serializedModel, co
 
 // ---- numerical check -----------------------------------------------------------------------------
 
-NumericalResult convertAndCompare(const std::string& name, const std::string& source, const std::vector<TestInput>& inputs,
-                                  const NumericalOptions& options) {
+NumericalResult convertAndCompare(const std::string& name, const std::string& source,
+                                  const std::vector<TestInput>& inputs, const NumericalOptions& options) {
     auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
     std::vector<at::Tensor> feed;
-    for (const TestInput& in : inputs) feed.push_back(runtime::randomInput(TensorType::of(in.dtype, in.sizes), in.sizes, gen));
+    for (const TestInput& in : inputs)
+        feed.push_back(runtime::randomInput(TensorType::of(in.dtype, in.sizes), in.sizes, gen));
     if (!options.feed.empty()) feed = options.feed;
 
     // LibTorch first, on a module of its own: lowering freezes its module in place.
@@ -175,8 +185,8 @@ NumericalResult convertAndCompare(const std::string& name, const std::string& so
     for (size_t i = 0; i < actual.size(); ++i) {
         auto c = runtime::compareOutput(outputs[i]->name(), expected[i], actual[i], tol);
         std::ostringstream line;
-        line << c.name << " " << at::IntArrayRef(c.shape) << " max abs " << c.maxAbsError << " (scale " << c.scale << ") "
-             << (c.pass ? "PASS" : "FAIL") << (c.problem.empty() ? "" : ": " + c.problem);
+        line << c.name << " " << at::IntArrayRef(c.shape) << " max abs " << c.maxAbsError << " (scale " << c.scale
+             << ") " << (c.pass ? "PASS" : "FAIL") << (c.problem.empty() ? "" : ": " + c.problem);
         if (!c.pass && c.shape == c.referenceShape)
             line << "\n  reference " << text(expected[i]) << "\n  actual    " << text(actual[i]);
         result.report += line.str() + "\n";

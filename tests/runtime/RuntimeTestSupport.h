@@ -40,7 +40,8 @@ using ProgramBody = std::function<std::vector<mil::Value*>(mil::Builder&, const 
 std::vector<at::Tensor> runProgram(const std::vector<at::Tensor>& inputs, const ProgramBody& body,
                                    Target target = Target::iOS18);
 /// The same for a single output.
-at::Tensor runOp(const std::vector<at::Tensor>& inputs, const std::function<mil::Value*(mil::Builder&, const std::vector<mil::Value*>&)>& body,
+at::Tensor runOp(const std::vector<at::Tensor>& inputs,
+                 const std::function<mil::Value*(mil::Builder&, const std::vector<mil::Value*>&)>& body,
                  Target target = Target::iOS18);
 
 /// True when the tensors have one shape and agree within atol + rtol * |b|, elementwise.
@@ -93,8 +94,8 @@ struct NumericalResult {
 /// Converts the module `source` defines (inputs as the case declares them), writes it as an
 /// .mlpackage, reads it back, executes it on seeded random inputs of the case's sizes and compares
 /// every output with LibTorch's forward on the same inputs. Throws when a step fails.
-NumericalResult convertAndCompare(const std::string& name, const std::string& source, const std::vector<TestInput>& inputs,
-                                  const NumericalOptions& options = {});
+NumericalResult convertAndCompare(const std::string& name, const std::string& source,
+                                  const std::vector<TestInput>& inputs, const NumericalOptions& options = {});
 
 /// doctest checks of convertAndCompare for one lowering case: the hook a family's case table is
 /// checked numerically through (checkAllNumerics(kCases)).

@@ -1,5 +1,5 @@
-#include "backend/mlprogram/BlobFormat.h"
 #include "backend/mlprogram/BlobWriter.h"
+#include "backend/mlprogram/BlobFormat.h"
 
 #include <c10/util/Half.h>
 
@@ -61,10 +61,12 @@ uint64_t BlobWriter::append(const mil::ConstData& data, DType storeAs) {
         for (uint64_t i = 0; i < n; i += chunk.size()) {
             const uint64_t len = std::min<uint64_t>(chunk.size(), n - i);
             for (uint64_t k = 0; k < len; ++k) chunk[k] = c10::Half(src[i + k]);
-            out_.write(reinterpret_cast<const char*>(chunk.data()), static_cast<std::streamsize>(len * sizeof(c10::Half)));
+            out_.write(reinterpret_cast<const char*>(chunk.data()),
+                       static_cast<std::streamsize>(len * sizeof(c10::Half)));
         }
     } else {
-        throw std::invalid_argument(std::string("cannot store ") + dtypeName(data.dtype) + " data as " + dtypeName(storeAs));
+        throw std::invalid_argument(std::string("cannot store ") + dtypeName(data.dtype) + " data as " +
+                                    dtypeName(storeAs));
     }
     offset_ += sizeof m + m.sizeInBytes;
     ++count_;

@@ -51,8 +51,10 @@ void fillValueType(const TensorType& t, milspec::ValueType& out) {
     tensor->set_rank(static_cast<int64_t>(t.rank()));
     for (const Dim& d : t.shape) {
         auto* dim = tensor->add_dimensions();
-        if (d.isStatic()) dim->mutable_constant()->set_size(static_cast<uint64_t>(d.size));
-        else dim->mutable_unknown()->set_variadic(false);
+        if (d.isStatic())
+            dim->mutable_constant()->set_size(static_cast<uint64_t>(d.size));
+        else
+            dim->mutable_unknown()->set_variadic(false);
     }
 }
 
@@ -92,7 +94,9 @@ void immediateValue(const mil::ConstData& c, const TensorType& declared, milspec
         case DType::UInt8:
             tensor->mutable_bytes()->set_values(std::string(static_cast<const char*>(c.data), c.nbytes));
             break;
-        default: throw std::invalid_argument(std::string("cannot write an inline ") + dtypeName(declared.dtype) + " constant");
+        default:
+            throw std::invalid_argument(std::string("cannot write an inline ") + dtypeName(declared.dtype) +
+                                        " constant");
     }
 }
 
@@ -148,7 +152,8 @@ private:
                 TensorType type = TensorType::of(data->dtype, data->sizes);
                 if (!spec.typeVar.empty() && isFloat(type.dtype))
                     for (const auto& other : schema->inputs)
-                        if (other.typeVar == spec.typeVar && op.input(other.name)) type.dtype = op.input(other.name)->type().dtype;
+                        if (other.typeVar == spec.typeVar && op.input(other.name))
+                            type.dtype = op.input(other.name)->type().dtype;
                 writeConst(name, *data, type, out);
                 defaults[spec.name] = name;
             }
@@ -159,7 +164,8 @@ private:
             auto& arg = (*o->mutable_inputs())[name];
             for (const mil::Value* v : values) arg.add_arguments()->set_name(v->name());
         }
-        for (const auto& [name, valueName] : defaults) (*o->mutable_inputs())[name].add_arguments()->set_name(valueName);
+        for (const auto& [name, valueName] : defaults)
+            (*o->mutable_inputs())[name].add_arguments()->set_name(valueName);
         for (const auto& v : op.outputs()) {
             auto* nvt = o->add_outputs();
             nvt->set_name(v->name());
@@ -176,7 +182,8 @@ private:
         if (auto* d = std::get_if<double>(&l)) return mil::ConstData::fromFloats({static_cast<float>(*d)}, {});
         if (auto* s = std::get_if<std::string>(&l)) return mil::ConstData::fromString(*s);
         if (auto* v = std::get_if<std::vector<int64_t>>(&l))
-            return mil::ConstData::fromInts(std::vector<int32_t>(v->begin(), v->end()), {static_cast<int64_t>(v->size())});
+            return mil::ConstData::fromInts(std::vector<int32_t>(v->begin(), v->end()),
+                                            {static_cast<int64_t>(v->size())});
         const auto& v = std::get<std::vector<double>>(l);
         return mil::ConstData::fromFloats(std::vector<float>(v.begin(), v.end()), {static_cast<int64_t>(v.size())});
     }
@@ -185,7 +192,9 @@ private:
     size_t operations_ = 0;
 };
 
-std::string newUuid() { return boost::algorithm::to_upper_copy(boost::uuids::to_string(boost::uuids::random_generator()())); }
+std::string newUuid() {
+    return boost::algorithm::to_upper_copy(boost::uuids::to_string(boost::uuids::random_generator()()));
+}
 
 // As Apple's tool makes a classifier: a `classify` op after the probabilities, taking the labels as a
 // constant list of strings, outputs the predicted label (string) and a label -> probability

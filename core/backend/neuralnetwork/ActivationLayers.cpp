@@ -32,10 +32,14 @@ void silu(LayerWriter& w) {
 void gelu(LayerWriter& w) {
     const std::string mode = w.params().getString("mode");
     auto* g = w.layer({w.in("x")}).mutable_gelu();
-    if (mode == "EXACT") g->set_mode(spec::GeluLayerParams::EXACT);
-    else if (mode == "TANH_APPROXIMATION") g->set_mode(spec::GeluLayerParams::TANH_APPROXIMATION);
-    else if (mode == "SIGMOID_APPROXIMATION") g->set_mode(spec::GeluLayerParams::SIGMOID_APPROXIMATION);
-    else w.unsupported("gelu mode '" + mode + "'");
+    if (mode == "EXACT")
+        g->set_mode(spec::GeluLayerParams::EXACT);
+    else if (mode == "TANH_APPROXIMATION")
+        g->set_mode(spec::GeluLayerParams::TANH_APPROXIMATION);
+    else if (mode == "SIGMOID_APPROXIMATION")
+        g->set_mode(spec::GeluLayerParams::SIGMOID_APPROXIMATION);
+    else
+        w.unsupported("gelu mode '" + mode + "'");
 }
 
 }  // namespace
@@ -50,7 +54,8 @@ void populateActivationLayers(LayerTable& t) {
     t.add("softsign", [](LayerWriter& w) { activation(w).mutable_softsign(); });
     t.add("leaky_relu", [](LayerWriter& w) { activation(w).mutable_leakyrelu()->set_alpha(real(w, "alpha")); });
     t.add("elu", [](LayerWriter& w) { activation(w).mutable_elu()->set_alpha(real(w, "alpha")); });
-    t.add("thresholded_relu", [](LayerWriter& w) { activation(w).mutable_thresholdedrelu()->set_alpha(real(w, "alpha")); });
+    t.add("thresholded_relu",
+          [](LayerWriter& w) { activation(w).mutable_thresholdedrelu()->set_alpha(real(w, "alpha")); });
     t.add("sigmoid_hard", [](LayerWriter& w) {
         auto* a = activation(w).mutable_sigmoidhard();
         a->set_alpha(real(w, "alpha"));
@@ -75,7 +80,8 @@ void populateActivationLayers(LayerTable& t) {
     t.add("prelu", prelu);
     t.add("silu", silu);
     t.add("gelu", gelu);
-    t.add("softmax", [](LayerWriter& w) { w.layer({w.in("x")}).mutable_softmaxnd()->set_axis(w.params().getInt("axis")); });
+    t.add("softmax",
+          [](LayerWriter& w) { w.layer({w.in("x")}).mutable_softmaxnd()->set_axis(w.params().getInt("axis")); });
 }
 
 }  // namespace ts2coreml::nn

@@ -73,8 +73,8 @@ void writeWhileLoop(NetworkState& net, const mil::Operation& op, const BlockWrit
     if (!vars || op.blocks().size() != 2) throw LayerError("while_loop needs loop variables and two blocks");
     const mil::Block& condition = *op.blocks()[0];
     const mil::Block& body = *op.blocks()[1];
-    if (condition.inputs().size() != vars->size() || body.inputs().size() != vars->size() || condition.outputs().size() != 1 ||
-        body.outputs().size() != vars->size())
+    if (condition.inputs().size() != vars->size() || body.inputs().size() != vars->size() ||
+        condition.outputs().size() != 1 || body.outputs().size() != vars->size())
         throw LayerError("while_loop blocks do not match its loop variables");
     const std::vector<std::string> state = outputNames(op);
     copyAll(net, blobsOf(net, *vars), state);

@@ -27,10 +27,11 @@ Spatial spatialParams(LayerWriter& w, size_t spatialRank) {
 void setPadding(LayerWriter& w, const Spatial& s, spec::ConvolutionLayerParams& conv) {
     if (s.padType == "same" || s.padType == "same_lower") {
         conv.mutable_same()->set_asymmetrymode(s.padType == "same" ? spec::SamePadding::BOTTOM_RIGHT_HEAVY
-                                                                     : spec::SamePadding::TOP_LEFT_HEAVY);
+                                                                   : spec::SamePadding::TOP_LEFT_HEAVY);
         return;
     }
-    if (s.padType != "valid" && s.padType != "custom") w.unsupported("pad_type '" + s.padType + "' has no NeuralNetwork padding");
+    if (s.padType != "valid" && s.padType != "custom")
+        w.unsupported("pad_type '" + s.padType + "' has no NeuralNetwork padding");
     auto* amounts = conv.mutable_valid()->mutable_paddingamounts();
     for (size_t i = 0; i < 2; ++i) {
         auto* e = amounts->add_borderamounts();
@@ -50,7 +51,9 @@ std::string expandTo2d(LayerWriter& w, size_t rank) {
 
 void convolution(LayerWriter& w, bool transpose) {
     const size_t rank = w.rank("x");
-    if (rank != 3 && rank != 4) w.unsupported("only 1-D and 2-D convolutions have a NeuralNetwork layer (x is rank " + std::to_string(rank) + ")");
+    if (rank != 3 && rank != 4)
+        w.unsupported("only 1-D and 2-D convolutions have a NeuralNetwork layer (x is rank " + std::to_string(rank) +
+                      ")");
     const mil::ConstData& weight = w.constant("weight");
     std::vector<int64_t> kernel(weight.sizes.begin() + 2, weight.sizes.end());
     if (rank == 3) kernel.insert(kernel.begin(), 1);

@@ -19,11 +19,16 @@ void fillParameter(spec::CustomLayerParams::CustomLayerParamValue& out, const mi
     std::visit(
         [&out](const auto& v) {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, double>) out.set_doublevalue(v);
-            else if constexpr (std::is_same_v<T, std::string>) out.set_stringvalue(v);
-            else if constexpr (std::is_same_v<T, int32_t>) out.set_intvalue(v);
-            else if constexpr (std::is_same_v<T, int64_t>) out.set_longvalue(v);
-            else out.set_boolvalue(v);
+            if constexpr (std::is_same_v<T, double>)
+                out.set_doublevalue(v);
+            else if constexpr (std::is_same_v<T, std::string>)
+                out.set_stringvalue(v);
+            else if constexpr (std::is_same_v<T, int32_t>)
+                out.set_intvalue(v);
+            else if constexpr (std::is_same_v<T, int64_t>)
+                out.set_longvalue(v);
+            else
+                out.set_boolvalue(v);
         },
         p);
 }
@@ -37,7 +42,8 @@ void writeCustomLayer(NetworkState& net, const mil::Operation& op) {
     if (!inputs || inputs->empty()) throw LayerError("custom layer '" + custom->className + "' has no inputs");
     for (size_t i = 0; i < custom->weights.size(); ++i)
         if (custom->weights[i]->dtype == DType::String)
-            throw LayerError("weight " + std::to_string(i) + " of custom layer '" + custom->className + "' is a string");
+            throw LayerError("weight " + std::to_string(i) + " of custom layer '" + custom->className +
+                             "' is a string");
     // Constant inputs are loaded first: their LoadConstantND layers must precede this one.
     std::vector<std::string> blobs;
     for (const mil::Value* v : *inputs) blobs.push_back(net.blob(*v));

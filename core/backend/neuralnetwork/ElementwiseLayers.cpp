@@ -96,11 +96,14 @@ void populateElementwiseLayers(LayerTable& t) {
     t.add("square", [](LayerWriter& w) { unaryFunction(w, spec::UnaryFunctionLayerParams::POWER).set_alpha(2.0f); });
     // log(x + epsilon): the epsilon is the layer's shift.
     t.add("log", [](LayerWriter& w) { unaryFunction(w, spec::UnaryFunctionLayerParams::LOG).set_shift(epsilon(w)); });
-    t.add("rsqrt", [](LayerWriter& w) { unaryFunction(w, spec::UnaryFunctionLayerParams::RSQRT).set_epsilon(epsilon(w)); });
-    t.add("inverse", [](LayerWriter& w) { unaryFunction(w, spec::UnaryFunctionLayerParams::INVERSE).set_epsilon(epsilon(w)); });
+    t.add("rsqrt",
+          [](LayerWriter& w) { unaryFunction(w, spec::UnaryFunctionLayerParams::RSQRT).set_epsilon(epsilon(w)); });
+    t.add("inverse",
+          [](LayerWriter& w) { unaryFunction(w, spec::UnaryFunctionLayerParams::INVERSE).set_epsilon(epsilon(w)); });
     // threshold(x, alpha) = max(x, alpha)
     t.add("threshold", [](LayerWriter& w) {
-        unaryFunction(w, spec::UnaryFunctionLayerParams::THRESHOLD).set_alpha(static_cast<float>(w.params().getDouble("alpha")));
+        unaryFunction(w, spec::UnaryFunctionLayerParams::THRESHOLD)
+            .set_alpha(static_cast<float>(w.params().getDouble("alpha")));
     });
 
     t.add("select", [](LayerWriter& w) { w.layer({w.in("cond"), w.in("a"), w.in("b")}).mutable_wherebroadcastable(); });

@@ -64,7 +64,8 @@ void upsampleBilinear(LayerWriter& w) {
     if (halfPixel) w.require(Target::iOS14, "bilinear upsampling with half-pixel centers (align_corners=False)");
     auto* u = w.layer({w.in("x")}).mutable_upsample();
     u->set_mode(spec::UpsampleLayerParams::BILINEAR);
-    u->set_linearupsamplemode(halfPixel ? spec::UpsampleLayerParams::ALIGN_CORNERS_FALSE : spec::UpsampleLayerParams::DEFAULT);
+    u->set_linearupsamplemode(halfPixel ? spec::UpsampleLayerParams::ALIGN_CORNERS_FALSE
+                                        : spec::UpsampleLayerParams::DEFAULT);
     setFactors(w, *u, h, s);
 }
 

@@ -16,8 +16,8 @@ std::vector<bool> mask(LayerWriter& w, const std::string& name, size_t rank) {
 }
 
 template <typename Params>
-void fillSlice(Params& p, const std::vector<int64_t>* begin, const std::vector<bool>& beginMask, const std::vector<int64_t>& end,
-               const std::vector<bool>& endMask, const std::vector<int64_t>& stride) {
+void fillSlice(Params& p, const std::vector<int64_t>* begin, const std::vector<bool>& beginMask,
+               const std::vector<int64_t>& end, const std::vector<bool>& endMask, const std::vector<int64_t>& stride) {
     for (size_t i = 0; i < endMask.size(); ++i) {
         if constexpr (std::is_same_v<Params, spec::SliceStaticLayerParams>) p.add_beginids((*begin)[i]);
         p.add_beginmasks(beginMask[i]);
@@ -30,7 +30,8 @@ void fillSlice(Params& p, const std::vector<int64_t>* begin, const std::vector<b
 // x[begin:end:stride]; a squeezed axis is sliced to [begin, begin + 1) and then squeezed.
 void sliceByIndex(LayerWriter& w) {
     const size_t rank = w.rank("x");
-    const std::vector<int64_t> stride = w.isConst("stride") ? w.constant("stride").toInts() : std::vector<int64_t>(rank, 1);
+    const std::vector<int64_t> stride =
+        w.isConst("stride") ? w.constant("stride").toInts() : std::vector<int64_t>(rank, 1);
     const std::vector<bool> beginMask = mask(w, "begin_mask", rank);
     std::vector<bool> endMask = mask(w, "end_mask", rank);
     const std::vector<bool> squeeze = mask(w, "squeeze_mask", rank);

@@ -20,7 +20,8 @@ std::string NetworkState::blob(const mil::Value& v) {
     if (auto a = aliases_.find(&v); a != aliases_.end()) return a->second;
     const mil::ConstData* c = v.constant();
     if (!c || loaded_.count(v.name())) return v.name();
-    if (c->dtype == DType::String) throw LayerError("string constant '" + v.name() + "' cannot be a NeuralNetwork blob");
+    if (c->dtype == DType::String)
+        throw LayerError("string constant '" + v.name() + "' cannot be a NeuralNetwork blob");
     if (v.type().rank() > 5) throw LayerError("constant '" + v.name() + "' has rank > 5, beyond a NeuralNetwork blob");
     auto& layer = *top_->Add();
     layer.set_name(v.name());
@@ -72,8 +73,7 @@ void NetworkState::require(Target t, const std::string& what) {
     target_ = t;
 }
 
-LayerWriter::LayerWriter(NetworkState& net, const mil::Operation& op)
-    : net_(net), op_(op), view_(op, schemaOf(op)) {}
+LayerWriter::LayerWriter(NetworkState& net, const mil::Operation& op) : net_(net), op_(op), view_(op, schemaOf(op)) {}
 
 std::string LayerWriter::in(const std::string& input) {
     const mil::Value* v = op_.input(input);
@@ -106,7 +106,8 @@ bool LayerWriter::isConst(const std::string& input) const {
     return v && v->constant();
 }
 
-spec::NeuralNetworkLayer& LayerWriter::layer(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
+spec::NeuralNetworkLayer& LayerWriter::layer(const std::vector<std::string>& inputs,
+                                             const std::vector<std::string>& outputs) {
     auto& l = net_.addLayer();
     l.set_name(outputs.front());
     for (const auto& i : inputs) l.add_input(i);

@@ -32,8 +32,8 @@ public:
 /// body never reloads them and a branch never leaves them undefined for the other branch.
 class NetworkState {
 public:
-    NetworkState(google::protobuf::RepeatedPtrField<spec::NeuralNetworkLayer>& layers, Target target, bool targetIsExplicit,
-                 bool fp16Weights)
+    NetworkState(google::protobuf::RepeatedPtrField<spec::NeuralNetworkLayer>& layers, Target target,
+                 bool targetIsExplicit, bool fp16Weights)
         : top_(&layers), layers_(&layers), target_(target), explicit_(targetIsExplicit), fp16_(fp16Weights) {}
 
     spec::NeuralNetworkLayer& addLayer() { return *layers_->Add(); }
@@ -54,8 +54,9 @@ public:
     /// Layers go to `network` while this guard lives.
     class NestedNetwork {
     public:
-        NestedNetwork(NetworkState& state, spec::NeuralNetwork& network)
-            : state_(state), saved_(state.layers_) { state.layers_ = network.mutable_layers(); }
+        NestedNetwork(NetworkState& state, spec::NeuralNetwork& network) : state_(state), saved_(state.layers_) {
+            state.layers_ = network.mutable_layers();
+        }
         ~NestedNetwork() { state_.layers_ = saved_; }
         NestedNetwork(const NestedNetwork&) = delete;
         NestedNetwork& operator=(const NestedNetwork&) = delete;
@@ -110,7 +111,9 @@ public:
     /// A layer from `inputs` to this op's outputs.
     spec::NeuralNetworkLayer& layer(const std::vector<std::string>& inputs) { return layer(inputs, outs()); }
 
-    void weights(spec::WeightParams& w, const std::string& constInput) const { net_.fillWeights(w, constant(constInput)); }
+    void weights(spec::WeightParams& w, const std::string& constInput) const {
+        net_.fillWeights(w, constant(constInput));
+    }
     void weights(spec::WeightParams& w, const std::vector<float>& v) const { net_.fillWeights(w, v); }
 
     [[noreturn]] void unsupported(const std::string& why) const { throw LayerError(why); }

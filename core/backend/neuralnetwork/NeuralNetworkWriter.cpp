@@ -24,8 +24,10 @@ size_t countLayers(const google::protobuf::RepeatedPtrField<spec::NeuralNetworkL
     size_t n = 0;
     for (const auto& l : layers) {
         ++n;
-        if (l.has_branch()) n += countLayers(l.branch().ifbranch().layers()) + countLayers(l.branch().elsebranch().layers());
-        if (l.has_loop()) n += countLayers(l.loop().conditionnetwork().layers()) + countLayers(l.loop().bodynetwork().layers());
+        if (l.has_branch())
+            n += countLayers(l.branch().ifbranch().layers()) + countLayers(l.branch().elsebranch().layers());
+        if (l.has_loop())
+            n += countLayers(l.loop().conditionnetwork().layers()) + countLayers(l.loop().bodynetwork().layers());
     }
     return n;
 }
@@ -55,9 +57,10 @@ void fillPreprocessing(const ModelOptions& options, Network& net) {
 }  // namespace
 
 NeuralNetworkError::NeuralNetworkError(std::vector<NeuralNetworkProblem> problems)
-    : std::runtime_error(problems.empty() ? "NeuralNetwork conversion failed"
-                                          : (problems.front().location.empty() ? "" : problems.front().location + ": ") +
-                                                problems.front().message),
+    : std::runtime_error(problems.empty()
+                             ? "NeuralNetwork conversion failed"
+                             : (problems.front().location.empty() ? "" : problems.front().location + ": ") +
+                                   problems.front().message),
       problems_(std::move(problems)) {}
 
 uint64_t estimateWeightBytes(const mil::Program& program, bool fp16Weights) {
@@ -85,10 +88,11 @@ NeuralNetworkStats writeNeuralNetwork(const mil::Program& program, const ModelOp
     // The size is known from the types: refuse before building (or writing) a single weight.
     const uint64_t estimate = estimateWeightBytes(program, nnOptions.fp16Weights);
     if (estimate > nnOptions.sizeLimit)
-        throw NeuralNetworkError({{path, "the weights need " + gib(estimate) + " (" + std::to_string(estimate) +
-                                             " bytes), over the 2 GiB protobuf limit of a NeuralNetwork .mlmodel, which "
-                                             "keeps its weights inside one protobuf message" + kSuggestion +
-                                             " (its weights live in a separate file)"}});
+        throw NeuralNetworkError(
+            {{path, "the weights need " + gib(estimate) + " (" + std::to_string(estimate) +
+                        " bytes), over the 2 GiB protobuf limit of a NeuralNetwork .mlmodel, which "
+                        "keeps its weights inside one protobuf message" +
+                        kSuggestion + " (its weights live in a separate file)"}});
 
     std::vector<NeuralNetworkProblem> problems;
     for (const auto& p : checkModelOptions(program, options)) problems.push_back({path, p});
@@ -115,12 +119,14 @@ NeuralNetworkStats writeNeuralNetwork(const mil::Program& program, const ModelOp
                     nn::LayerWriter w(net, *op);
                     (*fn)(w);
                 } else {
-                    problems.push_back({where(*op), "op '" + op->type() + "' has no NeuralNetwork layer" + kSuggestion});
+                    problems.push_back(
+                        {where(*op), "op '" + op->type() + "' has no NeuralNetwork layer" + kSuggestion});
                 }
             } catch (const std::exception& e) {
                 // A custom layer's problem is its own: an ML Program cannot hold it either.
-                problems.push_back({where(*op), op->type() == mil::kCustomLayerOp ? std::string(e.what())
-                                                                                   : "op '" + op->type() + "': " + e.what() + kSuggestion});
+                problems.push_back({where(*op), op->type() == mil::kCustomLayerOp
+                                                    ? std::string(e.what())
+                                                    : "op '" + op->type() + "': " + e.what() + kSuggestion});
             }
         }
     };
@@ -156,13 +162,15 @@ NeuralNetworkStats writeNeuralNetwork(const mil::Program& program, const ModelOp
     stats.target = net.target();
     stats.fileBytes = model.ByteSizeLong();
     if (stats.fileBytes > nnOptions.sizeLimit)
-        throw NeuralNetworkError({{path, "the model is " + gib(stats.fileBytes) +
-                                             ", over the 2 GiB protobuf limit of a NeuralNetwork .mlmodel" + kSuggestion}});
+        throw NeuralNetworkError(
+            {{path, "the model is " + gib(stats.fileBytes) +
+                        ", over the 2 GiB protobuf limit of a NeuralNetwork .mlmodel" + kSuggestion}});
 
     StagedOutput staged(path);
     {
         std::ofstream out(staged.path(), std::ios::binary | std::ios::trunc);
-        if (!model.SerializeToOstream(&out) || !out.flush()) throw std::runtime_error(staged.path().string() + ": write failed");
+        if (!model.SerializeToOstream(&out) || !out.flush())
+            throw std::runtime_error(staged.path().string() + ": write failed");
     }
     staged.commit();
     return stats;

@@ -26,7 +26,7 @@ struct NeuralNetworkOptions {
 
 struct NeuralNetworkStats {
     size_t layerCount = 0;     ///< nested networks' layers included
-    uint64_t weightBytes = 0;   ///< bytes of constant payload in the file
+    uint64_t weightBytes = 0;  ///< bytes of constant payload in the file
     uint64_t fileBytes = 0;
     Target target = Target::iOS13;  ///< the target the written layers need
 };

@@ -10,16 +10,21 @@ namespace {
 int64_t channels(LayerWriter& w) {
     const TensorType& x = w.type("x");
     if (x.rank() < 3 || x.rank() > 5 || !x.shape[x.rank() - 3].isStatic())
-        w.unsupported("a NeuralNetwork batchnorm needs rank 3 to 5 with static channels at axis -3 (x is " + x.str() + ")");
+        w.unsupported("a NeuralNetwork batchnorm needs rank 3 to 5 with static channels at axis -3 (x is " + x.str() +
+                      ")");
     return x.shape[x.rank() - 3].size;
 }
 
 // gamma / beta default to ones / zeros.
 void affine(LayerWriter& w, spec::WeightParams& gamma, spec::WeightParams& beta, int64_t n) {
-    if (w.op().input("gamma")) w.weights(gamma, "gamma");
-    else w.weights(gamma, std::vector<float>(static_cast<size_t>(n), 1.0f));
-    if (w.op().input("beta")) w.weights(beta, "beta");
-    else w.weights(beta, std::vector<float>(static_cast<size_t>(n), 0.0f));
+    if (w.op().input("gamma"))
+        w.weights(gamma, "gamma");
+    else
+        w.weights(gamma, std::vector<float>(static_cast<size_t>(n), 1.0f));
+    if (w.op().input("beta"))
+        w.weights(beta, "beta");
+    else
+        w.weights(beta, std::vector<float>(static_cast<size_t>(n), 0.0f));
 }
 
 void batchNorm(LayerWriter& w) {
@@ -51,8 +56,10 @@ void layerNorm(LayerWriter& w) {
     w.require(Target::iOS14, "layer_norm (LayerNormalization layer)");
     const TensorType& x = w.type("x");
     std::vector<int64_t> axes;
-    if (w.params().has("axes")) axes = w.params().getInts("axes");
-    else for (size_t i = 0; i < x.rank(); ++i) axes.push_back(static_cast<int64_t>(i));
+    if (w.params().has("axes"))
+        axes = w.params().getInts("axes");
+    else
+        for (size_t i = 0; i < x.rank(); ++i) axes.push_back(static_cast<int64_t>(i));
     for (auto& a : axes) a = positiveAxis(a, x.rank());
     std::sort(axes.begin(), axes.end());
     for (size_t i = 0; i < axes.size(); ++i)

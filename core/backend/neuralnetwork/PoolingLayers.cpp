@@ -7,7 +7,8 @@ namespace {
 
 void pooling(LayerWriter& w, spec::PoolingLayerParams::PoolingType type) {
     const size_t rank = w.rank("x");
-    if (rank != 3 && rank != 4) w.unsupported("only 1-D and 2-D pooling has a NeuralNetwork layer (x is rank " + std::to_string(rank) + ")");
+    if (rank != 3 && rank != 4)
+        w.unsupported("only 1-D and 2-D pooling has a NeuralNetwork layer (x is rank " + std::to_string(rank) + ")");
     const size_t spatial = rank - 2;
     std::vector<int64_t> kernel = w.params().getInts("kernel_sizes");
     std::vector<int64_t> strides = w.intsOr("strides", std::vector<int64_t>(spatial, 1));

@@ -34,9 +34,12 @@ void pad(LayerWriter& w) {
     for (size_t i = 0; i + 4 < amounts.size(); ++i)
         if (amounts[i] != 0) w.unsupported("pad mode '" + mode + "' on an axis other than the last two");
     auto* p = w.layer({w.in("x")}).mutable_padding();
-    if (mode == "reflect") p->mutable_reflection();
-    else if (mode == "replicate") p->mutable_replication();
-    else w.unsupported("pad mode '" + mode + "'");
+    if (mode == "reflect")
+        p->mutable_reflection();
+    else if (mode == "replicate")
+        p->mutable_replication();
+    else
+        w.unsupported("pad mode '" + mode + "'");
     for (size_t i = amounts.size() - 4; i < amounts.size(); i += 2) {
         auto* e = p->mutable_paddingamounts()->add_borderamounts();
         e->set_startedgesize(static_cast<uint64_t>(amounts[i]));
@@ -49,11 +52,13 @@ void split(LayerWriter& w) {
     s->set_axis(w.params().getInt("axis"));
     if (w.params().has("split_sizes"))
         for (int64_t n : w.params().getInts("split_sizes")) s->add_splitsizes(static_cast<uint64_t>(n));
-    else s->set_numsplits(static_cast<uint64_t>(w.params().getInt("num_splits")));
+    else
+        s->set_numsplits(static_cast<uint64_t>(w.params().getInt("num_splits")));
 }
 
 void reorganize(LayerWriter& w, spec::ReorganizeDataLayerParams::ReorganizationType mode, const std::string& factor) {
-    if (mode == spec::ReorganizeDataLayerParams::PIXEL_SHUFFLE) w.require(Target::iOS14, "pixel_shuffle (ReorganizeData PIXEL_SHUFFLE)");
+    if (mode == spec::ReorganizeDataLayerParams::PIXEL_SHUFFLE)
+        w.require(Target::iOS14, "pixel_shuffle (ReorganizeData PIXEL_SHUFFLE)");
     auto* r = w.layer({w.in("x")}).mutable_reorganizedata();
     r->set_mode(mode);
     r->set_blocksize(static_cast<uint64_t>(w.params().getInt(factor)));
@@ -69,8 +74,10 @@ void populateTensorShapeLayers(LayerTable& t) {
     });
     t.add("squeeze", [](LayerWriter& w) {
         auto* s = w.layer({w.in("x")}).mutable_squeeze();
-        if (w.params().has("axes")) for (int64_t a : w.params().getInts("axes")) s->add_axes(a);
-        else s->set_squeezeall(true);
+        if (w.params().has("axes"))
+            for (int64_t a : w.params().getInts("axes")) s->add_axes(a);
+        else
+            s->set_squeezeall(true);
     });
     t.add("expand_dims", [](LayerWriter& w) {
         const std::vector<int64_t> axes = w.params().getInts("axes");
@@ -85,7 +92,8 @@ void populateTensorShapeLayers(LayerTable& t) {
         auto* e = w.layer({w.in("x")}).mutable_expanddims();
         for (size_t i = 0; i + 1 < axes.size(); ++i) e->add_axes(static_cast<int64_t>(i));
     });
-    t.add("flatten2d", [](LayerWriter& w) { w.layer({w.in("x")}).mutable_flattento2d()->set_axis(w.params().getInt("axis")); });
+    t.add("flatten2d",
+          [](LayerWriter& w) { w.layer({w.in("x")}).mutable_flattento2d()->set_axis(w.params().getInt("axis")); });
     t.add("concat", [](LayerWriter& w) {
         auto* c = w.layer(w.ins("values")).mutable_concatnd();
         c->set_axis(w.params().getInt("axis"));
@@ -116,13 +124,17 @@ void populateTensorShapeLayers(LayerTable& t) {
     t.add("reverse", [](LayerWriter& w) {
         const size_t rank = w.rank("x");
         std::vector<bool> flip(rank, !w.params().has("axes"));
-        if (w.params().has("axes")) for (int64_t a : w.params().getInts("axes")) flip[static_cast<size_t>(positiveAxis(a, rank))] = true;
+        if (w.params().has("axes"))
+            for (int64_t a : w.params().getInts("axes")) flip[static_cast<size_t>(positiveAxis(a, rank))] = true;
         auto* r = w.layer({w.in("x")}).mutable_reverse();
         for (bool f : flip) r->add_reversedim(f);
     });
-    t.add("depth_to_space", [](LayerWriter& w) { reorganize(w, spec::ReorganizeDataLayerParams::DEPTH_TO_SPACE, "block_size"); });
-    t.add("space_to_depth", [](LayerWriter& w) { reorganize(w, spec::ReorganizeDataLayerParams::SPACE_TO_DEPTH, "block_size"); });
-    t.add("pixel_shuffle", [](LayerWriter& w) { reorganize(w, spec::ReorganizeDataLayerParams::PIXEL_SHUFFLE, "upscale_factor"); });
+    t.add("depth_to_space",
+          [](LayerWriter& w) { reorganize(w, spec::ReorganizeDataLayerParams::DEPTH_TO_SPACE, "block_size"); });
+    t.add("space_to_depth",
+          [](LayerWriter& w) { reorganize(w, spec::ReorganizeDataLayerParams::SPACE_TO_DEPTH, "block_size"); });
+    t.add("pixel_shuffle",
+          [](LayerWriter& w) { reorganize(w, spec::ReorganizeDataLayerParams::PIXEL_SHUFFLE, "upscale_factor"); });
 }
 
 }  // namespace ts2coreml::nn

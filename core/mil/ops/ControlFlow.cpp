@@ -41,7 +41,8 @@ void populateControlFlowSchemas(SchemaTable& t) {
         [](const OpView& v) -> std::vector<TensorType> {
             if (v.type("pred").rank() != 0) v.fail("pred must be a bool scalar, got " + v.type("pred").str());
             const auto& blocks = v.op().blocks();
-            if (blocks.size() != 2) v.fail("needs a then block and an else block, has " + std::to_string(blocks.size()));
+            if (blocks.size() != 2)
+                v.fail("needs a then block and an else block, has " + std::to_string(blocks.size()));
             const auto& a = blocks[0]->outputs();
             const auto& b = blocks[1]->outputs();
             if (a.size() != b.size())
@@ -49,7 +50,8 @@ void populateControlFlowSchemas(SchemaTable& t) {
                        std::to_string(b.size()));
             std::vector<TensorType> out;
             for (size_t i = 0; i < a.size(); ++i)
-                out.push_back(joinTypes(a[i]->type(), b[i]->type(), "output " + std::to_string(i) + " of the branches"));
+                out.push_back(
+                    joinTypes(a[i]->type(), b[i]->type(), "output " + std::to_string(i) + " of the branches"));
             return out;
         },
         "runs the then block when pred is true, else the else block; returns that block's values");
@@ -57,7 +59,8 @@ void populateControlFlowSchemas(SchemaTable& t) {
         t, "while_loop", {variadic("loop_vars", kAny)},
         [](const OpView& v) -> std::vector<TensorType> {
             const auto& blocks = v.op().blocks();
-            if (blocks.size() != 2) v.fail("needs a condition block and a body block, has " + std::to_string(blocks.size()));
+            if (blocks.size() != 2)
+                v.fail("needs a condition block and a body block, has " + std::to_string(blocks.size()));
             const auto vars = v.values("loop_vars");
             const mil::Block& condition = *blocks[0];
             const mil::Block& body = *blocks[1];

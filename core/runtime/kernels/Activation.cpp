@@ -53,7 +53,9 @@ at::Tensor sigmoidHard(const KernelContext& k) {
 }
 
 // linear_activation(x) = alpha * x + beta
-at::Tensor linearActivation(const KernelContext& k) { return k.input("x") * k.getDouble("alpha") + k.getDouble("beta"); }
+at::Tensor linearActivation(const KernelContext& k) {
+    return k.input("x") * k.getDouble("alpha") + k.getDouble("beta");
+}
 
 // scaled_tanh(x) = alpha * tanh(beta * x)
 at::Tensor scaledTanh(const KernelContext& k) {

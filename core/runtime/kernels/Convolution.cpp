@@ -88,15 +88,18 @@ at::Tensor convTranspose(const KernelContext& k) {
             const int64_t fromCut = std::min(std::max<int64_t>(grow, 0), extraAfter[i]);
             extraAfter[i] -= fromCut;
             grow -= fromCut;
-            if (grow > 0) outputPadding[i] = grow;
-            else if (grow < 0) extraAfter[i] -= grow;
+            if (grow > 0)
+                outputPadding[i] = grow;
+            else if (grow < 0)
+                extraAfter[i] -= grow;
         }
     }
-    at::Tensor y = at::convolution(x, weight, bias(k), strides, padding, dilations, /*transposed=*/true,
-                                   outputPadding, k.getInt("groups"));
+    at::Tensor y = at::convolution(x, weight, bias(k), strides, padding, dilations, /*transposed=*/true, outputPadding,
+                                   k.getInt("groups"));
     for (size_t i = 0; i < n; ++i) {
         const int64_t dim = static_cast<int64_t>(i) + 2;
-        if (extraBefore[i] || extraAfter[i]) y = y.narrow(dim, extraBefore[i], y.size(dim) - extraBefore[i] - extraAfter[i]);
+        if (extraBefore[i] || extraAfter[i])
+            y = y.narrow(dim, extraBefore[i], y.size(dim) - extraBefore[i] - extraAfter[i]);
     }
     return y;
 }

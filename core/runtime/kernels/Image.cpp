@@ -26,8 +26,10 @@ std::vector<double> sampleGrid(const KernelContext& k, const std::string& mode, 
         const double d = static_cast<double>(i);
         double g;
         if (mode == "STRICT_ALIGN_CORNERS" || mode == "ALIGN_CORNERS") {
-            if (out == 1) g = mode == "ALIGN_CORNERS" ? (n - 1) / 2 : 0.0;
-            else g = d * (n - 1) / (m - 1);
+            if (out == 1)
+                g = mode == "ALIGN_CORNERS" ? (n - 1) / 2 : 0.0;
+            else
+                g = d * (n - 1) / (m - 1);
         } else if (mode == "DEFAULT") {
             g = d * n / m;
         } else if (mode == "OFFSET_CORNERS") {
@@ -127,7 +129,8 @@ at::Tensor cropResize(const KernelContext& k) {
     const at::Tensor roi = k.input("roi").reshape({k.input("roi").size(0), -1}).to(at::kDouble);
     const std::string mode = k.getString("sampling_mode");
     if (mode != "ALIGN_CORNERS" && mode != "STRICT_ALIGN_CORNERS")
-        k.fail("crop_resize sampling_mode '" + mode + "' is not supported (ALIGN_CORNERS and STRICT_ALIGN_CORNERS are)");
+        k.fail("crop_resize sampling_mode '" + mode +
+               "' is not supported (ALIGN_CORNERS and STRICT_ALIGN_CORNERS are)");
     const std::string coords = k.getString("box_coordinate_mode");
     const int64_t th = k.getInt("target_height"), tw = k.getInt("target_width");
     const double scale = k.getDouble("spatial_scale"), padValue = k.getDouble("pad_value");
@@ -142,17 +145,22 @@ at::Tensor cropResize(const KernelContext& k) {
         double b[4];
         for (int64_t i = 0; i < 4; ++i) b[i] = box[o + i].item<double>();
         double y1, x1, y2, x2;
-        if (coords == "CORNERS_HEIGHT_FIRST") y1 = b[0], x1 = b[1], y2 = b[2], x2 = b[3];
-        else if (coords == "CORNERS_WIDTH_FIRST") x1 = b[0], y1 = b[1], x2 = b[2], y2 = b[3];
+        if (coords == "CORNERS_HEIGHT_FIRST")
+            y1 = b[0], x1 = b[1], y2 = b[2], x2 = b[3];
+        else if (coords == "CORNERS_WIDTH_FIRST")
+            x1 = b[0], y1 = b[1], x2 = b[2], y2 = b[3];
         else if (coords == "CENTER_SIZE_HEIGHT_FIRST")
             y1 = b[0] - b[2] / 2, x1 = b[1] - b[3] / 2, y2 = b[0] + b[2] / 2, x2 = b[1] + b[3] / 2;
         else if (coords == "CENTER_SIZE_WIDTH_FIRST")
             x1 = b[0] - b[2] / 2, y1 = b[1] - b[3] / 2, x2 = b[0] + b[2] / 2, y2 = b[1] + b[3] / 2;
-        else k.fail("unknown box_coordinate_mode '" + coords + "'");
-        const double sy = normalized ? static_cast<double>(H - 1) : 1.0, sx = normalized ? static_cast<double>(W - 1) : 1.0;
+        else
+            k.fail("unknown box_coordinate_mode '" + coords + "'");
+        const double sy = normalized ? static_cast<double>(H - 1) : 1.0,
+                     sx = normalized ? static_cast<double>(W - 1) : 1.0;
         y1 *= sy * scale, y2 *= sy * scale, x1 *= sx * scale, x2 *= sx * scale;
 
-        auto axis = [&](double a, double e, int64_t out, int64_t size, std::vector<double>& grid, std::vector<bool>& inside) {
+        auto axis = [&](double a, double e, int64_t out, int64_t size, std::vector<double>& grid,
+                        std::vector<bool>& inside) {
             for (int64_t i = 0; i < out; ++i) {
                 const double g = out == 1 ? (mode == "ALIGN_CORNERS" ? (a + e) / 2 : a)
                                           : a + static_cast<double>(i) * (e - a) / static_cast<double>(out - 1);
@@ -167,7 +175,8 @@ at::Tensor cropResize(const KernelContext& k) {
         const at::Tensor images = indexed ? x.narrow(0, static_cast<int64_t>(box[0].item<double>()), 1) : x;
         at::Tensor c = interpolateAxis(interpolateAxis(images, -2, gy), -1, gx);
         std::vector<uint8_t> my(iy.begin(), iy.end()), mx(ix.begin(), ix.end());
-        const at::Tensor inside = at::tensor(my, at::kByte).to(at::kBool).unsqueeze(1) & at::tensor(mx, at::kByte).to(at::kBool).unsqueeze(0);
+        const at::Tensor inside =
+            at::tensor(my, at::kByte).to(at::kBool).unsqueeze(1) & at::tensor(mx, at::kByte).to(at::kBool).unsqueeze(0);
         crops.push_back(at::where(inside, c, at::scalar_tensor(padValue, c.options())));
     }
     return at::stack(crops);
@@ -183,7 +192,8 @@ std::vector<at::Tensor> nonMaximumSuppression(const KernelContext& k) {
     const int64_t maxBoxes = k.getInt("max_boxes");
     const bool perClass = k.getBool("per_class_suppression");
     const int64_t n = boxes.size(0), count = boxes.size(1), classes = scores.size(2);
-    at::Tensor outBoxes = at::zeros({n, maxBoxes, 4}, at::kDouble), outScores = at::zeros({n, maxBoxes, classes}, at::kDouble);
+    at::Tensor outBoxes = at::zeros({n, maxBoxes, 4}, at::kDouble),
+               outScores = at::zeros({n, maxBoxes, classes}, at::kDouble);
     at::Tensor outIndices = at::full({n, maxBoxes}, -1, at::kInt), outCounts = at::zeros({n}, at::kInt);
     for (int64_t b = 0; b < n; ++b) {
         const auto [bestScore, bestClass] = scores[b].max(1);

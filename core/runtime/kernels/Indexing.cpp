@@ -27,7 +27,8 @@ std::vector<DimSlice> sliceDims(const KernelContext& k, const at::Tensor& x) {
     const std::vector<int64_t> stride = k.optionalInts("stride").value_or(std::vector<int64_t>(rank, 1));
     auto mask = [&](const std::string& name) {
         std::vector<int64_t> m = k.optionalInts(name).value_or(std::vector<int64_t>(rank, 0));
-        if (m.size() != rank) k.fail(name + " has " + std::to_string(m.size()) + " values, x has rank " + std::to_string(rank));
+        if (m.size() != rank)
+            k.fail(name + " has " + std::to_string(m.size()) + " values, x has rank " + std::to_string(rank));
         return m;
     };
     const auto beginMask = mask("begin_mask"), endMask = mask("end_mask"), squeezeMask = mask("squeeze_mask");
@@ -41,7 +42,8 @@ std::vector<DimSlice> sliceDims(const KernelContext& k, const at::Tensor& x) {
         if (s == 0) k.fail("stride must not be 0");
         if (squeezeMask[i]) {
             const int64_t b = begin[i] < 0 ? begin[i] + n : begin[i];
-            if (b < 0 || b >= n) k.fail("index " + std::to_string(begin[i]) + " is out of range for size " + std::to_string(n));
+            if (b < 0 || b >= n)
+                k.fail("index " + std::to_string(begin[i]) + " is out of range for size " + std::to_string(n));
             d = {b, 1, 1, false, true};
             continue;
         }
@@ -114,7 +116,8 @@ at::Tensor sliceBySize(const KernelContext& k) {
     const std::vector<int64_t> begin = k.getInts("begin"), size = k.getInts("size");
     for (int64_t i = 0; i < x.dim(); ++i) {
         const int64_t n = x.size(i);
-        const int64_t b = begin[static_cast<size_t>(i)] < 0 ? begin[static_cast<size_t>(i)] + n : begin[static_cast<size_t>(i)];
+        const int64_t b =
+            begin[static_cast<size_t>(i)] < 0 ? begin[static_cast<size_t>(i)] + n : begin[static_cast<size_t>(i)];
         const int64_t s = size[static_cast<size_t>(i)] < 0 ? n - b : size[static_cast<size_t>(i)];
         x = x.narrow(i, b, s);
     }

@@ -31,7 +31,8 @@ WindowPadding windowPadding(const KernelContext& k, const std::vector<int64_t>& 
     if (padType == "valid") return p;
     if (padType == "custom") {
         const std::vector<int64_t> pad = k.optionalInts("pad").value_or(std::vector<int64_t>(2 * n, 0));
-        if (pad.size() != 2 * n) k.fail("pad has " + std::to_string(pad.size()) + " values, expected " + std::to_string(2 * n));
+        if (pad.size() != 2 * n)
+            k.fail("pad has " + std::to_string(pad.size()) + " values, expected " + std::to_string(2 * n));
         for (size_t i = 0; i < n; ++i) {
             p.before[i] = pad[2 * i];
             p.after[i] = pad[2 * i + 1];

@@ -76,8 +76,8 @@ at::Tensor localResponseNorm(const KernelContext& k) {
     const at::Tensor squares = (x * x).reshape({x.size(0), 1, x.size(1), -1});
     const at::Tensor padded = at::constant_pad_nd(squares, {0, 0, size / 2, (size - 1) / 2}, 0.0);
     const at::Tensor sums = at::avg_pool2d(padded, {size, 1}, {1, 1}, {0, 0}, false, true, 1).reshape(x.sizes());
-    const at::Tensor div = at::pow(sums * (k.getDouble("alpha") / static_cast<double>(size)) + k.getDouble("k"),
-                                   k.getDouble("beta"));
+    const at::Tensor div =
+        at::pow(sums * (k.getDouble("alpha") / static_cast<double>(size)) + k.getDouble("k"), k.getDouble("beta"));
     return x / div;
 }
 

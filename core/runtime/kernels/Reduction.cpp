@@ -65,10 +65,13 @@ at::Tensor cumsum(const KernelContext& k) {
 
 void populateReductionKernels(KernelTable& t) {
     addReduction(t, "reduce_sum", [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return x.sum(a, keep); });
-    addReduction(t, "reduce_mean", [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return numeric(x).mean(a, keep); });
+    addReduction(t, "reduce_mean",
+                 [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return numeric(x).mean(a, keep); });
     addReduction(t, "reduce_prod", prod);
-    addReduction(t, "reduce_max", [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::amax(x, a, keep); });
-    addReduction(t, "reduce_min", [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::amin(x, a, keep); });
+    addReduction(t, "reduce_max",
+                 [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::amax(x, a, keep); });
+    addReduction(t, "reduce_min",
+                 [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::amin(x, a, keep); });
     addReduction(t, "reduce_l1_norm",
                  [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::abs(x).sum(a, keep); });
     addReduction(t, "reduce_l2_norm", [](const at::Tensor& x, at::IntArrayRef a, bool keep) {
@@ -79,7 +82,8 @@ void populateReductionKernels(KernelTable& t) {
                  [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::log(numeric(x).sum(a, keep)); });
     addReduction(t, "reduce_log_sum_exp",
                  [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::logsumexp(numeric(x), a, keep); });
-    addReduction(t, "reduce_sum_square", [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return (x * x).sum(a, keep); });
+    addReduction(t, "reduce_sum_square",
+                 [](const at::Tensor& x, at::IntArrayRef a, bool keep) { return (x * x).sum(a, keep); });
     t.add("reduce_argmax", [](const KernelContext& k) { return argExtreme(k, true); });
     t.add("reduce_argmin", [](const KernelContext& k) { return argExtreme(k, false); });
     t.add("cumsum", cumsum);

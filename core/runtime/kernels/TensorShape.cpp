@@ -17,7 +17,8 @@ at::Tensor reshape(const KernelContext& k) {
     std::vector<int64_t> shape = k.getInts("shape");
     for (size_t i = 0; i < shape.size(); ++i) {
         if (shape[i] != 0) continue;
-        if (static_cast<int64_t>(i) >= x.dim()) k.fail("shape entry " + std::to_string(i) + " is 0 but x has rank " + std::to_string(x.dim()));
+        if (static_cast<int64_t>(i) >= x.dim())
+            k.fail("shape entry " + std::to_string(i) + " is 0 but x has rank " + std::to_string(x.dim()));
         shape[i] = x.size(static_cast<int64_t>(i));
     }
     return x.reshape(shape);
@@ -41,8 +42,10 @@ at::Tensor squeeze(const KernelContext& k) {
     }
     std::vector<int64_t> shape;
     for (int64_t i = 0; i < x.dim(); ++i) {
-        if (std::find(axes.begin(), axes.end(), i) == axes.end()) shape.push_back(x.size(i));
-        else if (x.size(i) != 1) k.fail("cannot squeeze dimension " + std::to_string(i) + " of size " + std::to_string(x.size(i)));
+        if (std::find(axes.begin(), axes.end(), i) == axes.end())
+            shape.push_back(x.size(i));
+        else if (x.size(i) != 1)
+            k.fail("cannot squeeze dimension " + std::to_string(i) + " of size " + std::to_string(x.size(i)));
     }
     return x.reshape(shape);
 }
@@ -91,7 +94,8 @@ std::vector<at::Tensor> split(const KernelContext& k) {
     const int64_t axis = normalizeAxis(k, k.getInt("axis"), x.dim());
     if (auto sizes = k.optionalInts("split_sizes")) return x.split_with_sizes(*sizes, axis);
     const int64_t n = k.getInt("num_splits");
-    if (x.size(axis) % n != 0) k.fail("num_splits " + std::to_string(n) + " does not divide " + std::to_string(x.size(axis)));
+    if (x.size(axis) % n != 0)
+        k.fail("num_splits " + std::to_string(n) + " does not divide " + std::to_string(x.size(axis)));
     return x.split(x.size(axis) / n, axis);
 }
 
@@ -110,7 +114,8 @@ at::Tensor padIndices(int64_t n, int64_t before, int64_t after, bool reflect) {
         int64_t i = p;
         if (reflect) {
             const int64_t period = 2 * (n - 1);
-            if (period == 0) i = 0;
+            if (period == 0)
+                i = 0;
             else {
                 i = ((i % period) + period) % period;
                 if (i >= n) i = period - i;
@@ -150,7 +155,8 @@ at::Tensor pad(const KernelContext& k) {
 at::Tensor reverse(const KernelContext& k) {
     const at::Tensor x = k.raw("x");
     std::vector<int64_t> axes;
-    if (auto given = k.optionalInts("axes")) axes = normalizeAxes(k, *given, x.dim());
+    if (auto given = k.optionalInts("axes"))
+        axes = normalizeAxes(k, *given, x.dim());
     else
         for (int64_t i = 0; i < x.dim(); ++i) axes.push_back(i);
     return axes.empty() ? x : x.flip(axes);

@@ -108,12 +108,12 @@ public:
     virtual std::vector<Arg> call(const std::string& opKey, const std::vector<std::pair<std::string, Arg>>& args) = 0;
 
     // Convenience accessors. Each fails with a clear message when the argument is not of that form.
-    mil::Value* tensor(const std::string& name);            ///< tensor (constants are emitted)
-    mil::Value* materialize(const Arg& a);                   ///< tensor or constant as a MIL value
+    mil::Value* tensor(const std::string& name);  ///< tensor (constants are emitted)
+    mil::Value* materialize(const Arg& a);        ///< tensor or constant as a MIL value
     bool isNone(const std::string& name) const;
-    bool isConstant(const std::string& name) const;          ///< a compile-time constant (not None)
+    bool isConstant(const std::string& name) const;  ///< a compile-time constant (not None)
     int64_t getInt(const std::string& name) const;
-    double getDouble(const std::string& name) const;          ///< int constants convert
+    double getDouble(const std::string& name) const;  ///< int constants convert
     bool getBool(const std::string& name) const;
     std::string getString(const std::string& name) const;
     std::vector<int64_t> getInts(const std::string& name) const;  ///< also accepts a single int

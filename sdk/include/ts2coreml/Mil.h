@@ -74,7 +74,8 @@ struct CustomLayer {
 /// A typed SSA value.
 class Value {
 public:
-    Value(std::string name, TensorType type, Operation* producer) : name_(std::move(name)), type_(std::move(type)), producer_(producer) {}
+    Value(std::string name, TensorType type, Operation* producer)
+        : name_(std::move(name)), type_(std::move(type)), producer_(producer) {}
     const std::string& name() const { return name_; }
     void setName(std::string n) { name_ = std::move(n); }
     const TensorType& type() const { return type_; }

@@ -14,17 +14,18 @@
 namespace ts2coreml::mil {
 
 /// A literal attribute value: what a `const` input holds when written by hand.
-using Literal = std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<int64_t>, std::vector<double>>;
+using Literal =
+    std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<int64_t>, std::vector<double>>;
 
 /// One input of a MIL op.
 struct InputSpec {
     std::string name;
     DTypeSet dtypes = kAnyDType;
-    bool optional = false;   ///< may be omitted (Core ML then uses `defaultValue`)
-    bool isConst = false;    ///< must be a compile-time constant
-    bool variadic = false;   ///< takes a list of values (concat's `values`)
-    Literal defaultValue;    ///< Core ML's default when omitted
-    std::string typeVar;     ///< inputs naming the same variable ("T") must share a dtype
+    bool optional = false;  ///< may be omitted (Core ML then uses `defaultValue`)
+    bool isConst = false;   ///< must be a compile-time constant
+    bool variadic = false;  ///< takes a list of values (concat's `values`)
+    Literal defaultValue;   ///< Core ML's default when omitted
+    std::string typeVar;    ///< inputs naming the same variable ("T") must share a dtype
 };
 
 class OpView;
@@ -54,9 +55,9 @@ public:
     const Operation& op() const { return op_; }
     const OpSchema& schema() const { return schema_; }
 
-    bool has(const std::string& name) const;  ///< bound explicitly
-    Value* value(const std::string& name) const;  ///< null when omitted
-    const TensorType& type(const std::string& name) const;  ///< fails when omitted
+    bool has(const std::string& name) const;                    ///< bound explicitly
+    Value* value(const std::string& name) const;                ///< null when omitted
+    const TensorType& type(const std::string& name) const;      ///< fails when omitted
     std::vector<Value*> values(const std::string& name) const;  ///< variadic inputs
 
     /// Constant inputs, or the schema default when omitted; fail when neither exists.

@@ -57,10 +57,9 @@ typedef const struct ts2coreml_plugin_info* (*ts2coreml_plugin_entry_fn)(void);
 
 /// Defines the entry point of a plugin. REGISTER is a function or captureless lambda taking a
 /// ts2coreml::Registry&.
-#define TS2COREML_PLUGIN(NAME, VERSION, REGISTER)                                                  \
-    extern "C" __attribute__((visibility("default"))) const ts2coreml_plugin_info*                 \
-    ts2coreml_plugin_entry() {                                                                     \
-        static const ts2coreml_plugin_info info{TS2COREML_PLUGIN_API_VERSION, TS2COREML_ABI_TAG,   \
-                                                NAME, VERSION, REGISTER};                          \
-        return &info;                                                                              \
+#define TS2COREML_PLUGIN(NAME, VERSION, REGISTER)                                                               \
+    extern "C" __attribute__((visibility("default"))) const ts2coreml_plugin_info* ts2coreml_plugin_entry() {   \
+        static const ts2coreml_plugin_info info{TS2COREML_PLUGIN_API_VERSION, TS2COREML_ABI_TAG, NAME, VERSION, \
+                                                REGISTER};                                                      \
+        return &info;                                                                                           \
     }

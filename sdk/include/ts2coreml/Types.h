@@ -31,10 +31,10 @@ std::string dtypeSetName(DTypeSet set);  ///< "fp16|fp32"
 
 /// One dimension of a shape: static (size >= 0) or symbolic, optionally bounded.
 struct Dim {
-    int64_t size = -1;     ///< >= 0 when static
-    std::string symbol;    ///< name of a symbolic dimension ("s0"), empty when static
-    int64_t lower = 1;     ///< inclusive lower bound of a symbolic dimension
-    int64_t upper = -1;    ///< inclusive upper bound, -1 = unbounded
+    int64_t size = -1;   ///< >= 0 when static
+    std::string symbol;  ///< name of a symbolic dimension ("s0"), empty when static
+    int64_t lower = 1;   ///< inclusive lower bound of a symbolic dimension
+    int64_t upper = -1;  ///< inclusive upper bound, -1 = unbounded
 
     static Dim fixed(int64_t n) { return Dim{n, {}, n, n}; }
     static Dim symbolic(std::string name, int64_t lo = 1, int64_t hi = -1) { return Dim{-1, std::move(name), lo, hi}; }
@@ -54,7 +54,7 @@ struct TensorType {
     bool isStatic() const;
     /// Static sizes; throws if any dim is symbolic.
     std::vector<int64_t> sizes() const;
-    int64_t numel() const;  ///< -1 when not static
+    int64_t numel() const;    ///< -1 when not static
     std::string str() const;  ///< "fp32[1,3,224,224]"
     static TensorType of(DType dtype, const std::vector<int64_t>& sizes);
 };
@@ -62,9 +62,9 @@ struct TensorType {
 /// Minimum deployment target. ML Program needs iOS15 or later.
 enum class Target : uint8_t { iOS13, iOS14, iOS15, iOS16, iOS17, iOS18 };
 
-const char* targetName(Target t);              ///< "iOS15"
+const char* targetName(Target t);                         ///< "iOS15"
 std::optional<Target> parseTarget(const std::string& s);  ///< accepts iOS13..iOS18, macOS10_15..macOS15
-int specificationVersion(Target t);            ///< iOS13 -> 4 ... iOS18 -> 9
-const char* milOpset(Target t);                ///< "CoreML5" (iOS15) ... "CoreML8" (iOS18)
+int specificationVersion(Target t);                       ///< iOS13 -> 4 ... iOS18 -> 9
+const char* milOpset(Target t);                           ///< "CoreML5" (iOS15) ... "CoreML8" (iOS18)
 
 }  // namespace ts2coreml

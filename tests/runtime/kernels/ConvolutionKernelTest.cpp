@@ -35,26 +35,32 @@ TEST_CASE("conv: pad_type valid, same, same_lower and custom") {
     const at::Tensor x = at::randn({1, 3, 8, 8}), w = at::randn({4, 3, 3, 3}), bias = at::randn({4});
     CHECK(close(conv(x, w, {}, bias), at::conv2d(x, w, bias)));
     // same, stride 2, in 8, k 3: out 4, total padding (4 - 1) * 2 + 3 - 8 = 1 -> 0 before, 1 after.
-    CHECK(close(conv(x, w, {{"pad_type", "same"}, {"strides", V{2, 2}}}), at::conv2d(at::constant_pad_nd(x, {0, 1, 0, 1}), w, {}, 2)));
+    CHECK(close(conv(x, w, {{"pad_type", "same"}, {"strides", V{2, 2}}}),
+                at::conv2d(at::constant_pad_nd(x, {0, 1, 0, 1}), w, {}, 2)));
     // same_lower puts the larger half first.
     CHECK(close(conv(x, w, {{"pad_type", "same_lower"}, {"strides", V{2, 2}}}),
                 at::conv2d(at::constant_pad_nd(x, {1, 0, 1, 0}), w, {}, 2)));
     // same with stride 1: symmetric.
     CHECK(close(conv(x, w, {{"pad_type", "same"}}), at::conv2d(x, w, {}, 1, 1)));
     // custom pad is [top, bottom, left, right].
-    CHECK(close(conv(x, w, {{"pad_type", "custom"}, {"pad", V{1, 2, 0, 3}}}), at::conv2d(at::constant_pad_nd(x, {0, 3, 1, 2}), w)));
+    CHECK(close(conv(x, w, {{"pad_type", "custom"}, {"pad", V{1, 2, 0, 3}}}),
+                at::conv2d(at::constant_pad_nd(x, {0, 3, 1, 2}), w)));
 }
 
 TEST_CASE("conv: dilations, groups, 1-D and 3-D") {
     const at::Tensor x = at::randn({2, 4, 9, 9}), w = at::randn({6, 2, 3, 3});
-    CHECK(close(conv(x, w, {{"dilations", V{2, 1}}, {"groups", 2}}), at::conv2d(x, w, at::Tensor(), at::IntArrayRef{1, 1}, at::IntArrayRef{0, 0}, at::IntArrayRef{2, 1}, 2), 1e-4));
+    CHECK(close(conv(x, w, {{"dilations", V{2, 1}}, {"groups", 2}}),
+                at::conv2d(x, w, at::Tensor(), at::IntArrayRef{1, 1}, at::IntArrayRef{0, 0}, at::IntArrayRef{2, 1}, 2),
+                1e-4));
     // same with dilation: effective kernel 5, total padding 4.
-    CHECK(close(conv(x, w, {{"dilations", V{2, 2}}, {"groups", 2}, {"pad_type", "same"}}), at::conv2d(x, w, at::Tensor(), 1, 2, 2, 2), 1e-4));
+    CHECK(close(conv(x, w, {{"dilations", V{2, 2}}, {"groups", 2}, {"pad_type", "same"}}),
+                at::conv2d(x, w, at::Tensor(), 1, 2, 2, 2), 1e-4));
     const at::Tensor x1 = at::randn({1, 3, 16}), w1 = at::randn({5, 3, 4});
     CHECK(close(conv(x1, w1, {{"strides", V{3}}, {"pad_type", "custom"}, {"pad", V{2, 1}}}),
                 at::conv1d(at::constant_pad_nd(x1, {2, 1}), w1, {}, 3), 1e-4));
     const at::Tensor x3 = at::randn({1, 2, 4, 5, 6}), w3 = at::randn({3, 2, 2, 3, 3});
-    CHECK(close(conv(x3, w3, {{"pad_type", "same"}}), at::conv3d(at::constant_pad_nd(x3, {1, 1, 1, 1, 0, 1}), w3), 1e-4));
+    CHECK(
+        close(conv(x3, w3, {{"pad_type", "same"}}), at::conv3d(at::constant_pad_nd(x3, {1, 1, 1, 1, 0, 1}), w3), 1e-4));
 }
 
 TEST_CASE("conv: a weight computed at run time") {
@@ -84,11 +90,16 @@ TEST_CASE("conv_transpose: valid, custom, same and output_shape") {
     CHECK(close(convTranspose(x, w, {{"strides", V{2, 2}}, {"pad_type", "custom"}, {"pad", V{0, 1, 1, 0}}}),
                 full.narrow(2, 0, 8).narrow(3, 1, 8), 1e-4));
     // same: out = in * stride = 8 of the full 9; the extra row goes from the end.
-    CHECK(close(convTranspose(x, w, {{"strides", V{2, 2}}, {"pad_type", "same"}}), full.narrow(2, 0, 8).narrow(3, 0, 8), 1e-4));
+    CHECK(close(convTranspose(x, w, {{"strides", V{2, 2}}, {"pad_type", "same"}}), full.narrow(2, 0, 8).narrow(3, 0, 8),
+                1e-4));
     // output_shape one larger than the padded result: torch's output_padding.
-    CHECK(close(convTranspose(x, w, {{"strides", V{2, 2}}, {"pad_type", "custom"}, {"pad", V{1, 1, 1, 1}}, {"output_shape", V{1, 2, 8, 8}}}),
-                at::conv_transpose2d(x, w, {}, 2, 1, 1), 1e-4));
+    CHECK(close(
+        convTranspose(
+            x, w,
+            {{"strides", V{2, 2}}, {"pad_type", "custom"}, {"pad", V{1, 1, 1, 1}}, {"output_shape", V{1, 2, 8, 8}}}),
+        at::conv_transpose2d(x, w, {}, 2, 1, 1), 1e-4));
     // groups and dilations.
     const at::Tensor wg = at::randn({4, 1, 3, 3});
-    CHECK(close(convTranspose(x, wg, {{"groups", 2}, {"dilations", V{2, 2}}}), at::conv_transpose2d(x, wg, {}, 1, 0, 0, 2, 2), 1e-4));
+    CHECK(close(convTranspose(x, wg, {{"groups", 2}, {"dilations", V{2, 2}}}),
+                at::conv_transpose2d(x, wg, {}, 1, 0, 0, 2, 2), 1e-4));
 }

@@ -11,9 +11,10 @@ namespace {
 /// A bool tensor from 0/1 values (ATen cannot make one from a bool list directly).
 at::Tensor bools(std::vector<int> v) { return at::tensor(v, at::kInt).to(at::kBool); }
 
-
 at::Tensor binary(const std::string& op, const at::Tensor& x, const at::Tensor& y) {
-    return runOp({x, y}, [&](mil::Builder& b, const std::vector<mil::Value*>& in) { return b.add(op, {{"x", in[0]}, {"y", in[1]}}); });
+    return runOp({x, y}, [&](mil::Builder& b, const std::vector<mil::Value*>& in) {
+        return b.add(op, {{"x", in[0]}, {"y", in[1]}});
+    });
 }
 
 at::Tensor unary(const std::string& op, const at::Tensor& x, mil::OperandList params = {}) {
@@ -65,13 +66,15 @@ TEST_CASE("unary ops, epsilon ops, clip, threshold, cast, select") {
     CHECK(at::equal(unary("square", at::tensor({-3, 4}, at::kInt)), at::tensor({9, 16}, at::kInt)));
     CHECK(at::equal(unary("sign", at::tensor({-3.0f, 0.0f, 2.0f})), at::tensor({-1.0f, 0.0f, 1.0f})));
     CHECK(close(unary("exp2", at::tensor({3.0f})), at::tensor({8.0f})));
-    CHECK(at::equal(unary("clip", at::tensor({-2.0f, 0.5f, 9.0f}), {{"alpha", -1.0}, {"beta", 1.0}}), at::tensor({-1.0f, 0.5f, 1.0f})));
+    CHECK(at::equal(unary("clip", at::tensor({-2.0f, 0.5f, 9.0f}), {{"alpha", -1.0}, {"beta", 1.0}}),
+                    at::tensor({-1.0f, 0.5f, 1.0f})));
     CHECK(at::equal(unary("threshold", at::tensor({-2.0f, 0.5f}), {{"alpha", 0.0}}), at::tensor({0.0f, 0.5f})));
     CHECK(at::equal(unary("cast", at::tensor({-1.7f, 2.9f}), {{"dtype", "int32"}}), at::tensor({-1, 2}, at::kInt)));
     CHECK(at::equal(unary("cast", at::tensor({0.0f, 0.1f}), {{"dtype", "bool"}}), bools({0, 1})));
     const at::Tensor cond = bools({1, 0}).reshape({2, 1});
-    const at::Tensor s = runOp({cond, at::ones({2, 3}), at::zeros({3})}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
-        return b.add("select", {{"cond", in[0]}, {"a", in[1]}, {"b", in[2]}});
-    });
+    const at::Tensor s =
+        runOp({cond, at::ones({2, 3}), at::zeros({3})}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
+            return b.add("select", {{"cond", in[0]}, {"a", in[1]}, {"b", in[2]}});
+        });
     CHECK(at::equal(s, at::stack({at::ones({3}), at::zeros({3})})));
 }

@@ -38,14 +38,17 @@ TEST_CASE("scaled_dot_product_attention with float and bool masks") {
     const at::Tensor q = at::randn({2, 3, 8}), k = at::randn({2, 5, 8}), v = at::randn({2, 5, 4});
     const at::Tensor mask = at::randn({3, 5});
     const at::Tensor out = runOp({q, k, v, mask}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
-        return b.add("scaled_dot_product_attention", {{"query", in[0]}, {"key", in[1]}, {"value", in[2]}, {"attn_mask", in[3]}});
+        return b.add("scaled_dot_product_attention",
+                     {{"query", in[0]}, {"key", in[1]}, {"value", in[2]}, {"attn_mask", in[3]}});
     });
     const at::Tensor want = at::matmul(at::softmax(at::matmul(q, k.transpose(1, 2)) / std::sqrt(8.0) + mask, -1), v);
     CHECK(close(out, want, 1e-5));
     const at::Tensor keep = at::ones({3, 5}, at::kBool).tril();
     const at::Tensor causal = runOp({q, k, v, keep}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
-        return b.add("scaled_dot_product_attention", {{"query", in[0]}, {"key", in[1]}, {"value", in[2]}, {"attn_mask", in[3]}});
+        return b.add("scaled_dot_product_attention",
+                     {{"query", in[0]}, {"key", in[1]}, {"value", in[2]}, {"attn_mask", in[3]}});
     });
-    const at::Tensor scores = (at::matmul(q, k.transpose(1, 2)) / std::sqrt(8.0)).masked_fill(keep.logical_not(), -INFINITY);
+    const at::Tensor scores =
+        (at::matmul(q, k.transpose(1, 2)) / std::sqrt(8.0)).masked_fill(keep.logical_not(), -INFINITY);
     CHECK(close(causal, at::matmul(at::softmax(scores, -1), v), 1e-5));
 }

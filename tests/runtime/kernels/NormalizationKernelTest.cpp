@@ -10,8 +10,12 @@ TEST_CASE("batch_norm and instance_norm match ATen") {
     const at::Tensor x = at::randn({2, 3, 4, 5});
     const at::Tensor mean = at::randn({3}), var = at::rand({3}) + 0.5, gamma = at::randn({3}), beta = at::randn({3});
     const at::Tensor bn = runOp({x}, [&](mil::Builder& b, const std::vector<mil::Value*>& in) {
-        return b.add("batch_norm", {{"x", in[0]}, {"mean", constantOf(b, mean)}, {"variance", constantOf(b, var)},
-                                    {"gamma", constantOf(b, gamma)}, {"beta", constantOf(b, beta)}, {"epsilon", 1e-3}});
+        return b.add("batch_norm", {{"x", in[0]},
+                                    {"mean", constantOf(b, mean)},
+                                    {"variance", constantOf(b, var)},
+                                    {"gamma", constantOf(b, gamma)},
+                                    {"beta", constantOf(b, beta)},
+                                    {"epsilon", 1e-3}});
     });
     CHECK(close(bn, at::batch_norm(x, gamma, beta, mean, var, false, 0.1, 1e-3, false), 1e-5));
     const at::Tensor in = runOp({x}, [&](mil::Builder& b, const std::vector<mil::Value*>& v) {
@@ -24,24 +28,33 @@ TEST_CASE("layer_norm over any axes, gamma has the normalized dimensions' shape"
     const at::Tensor x = at::randn({2, 3, 4});
     const at::Tensor gamma = at::randn({4}), beta = at::randn({4});
     const at::Tensor last = runOp({x}, [&](mil::Builder& b, const std::vector<mil::Value*>& in) {
-        return b.add("layer_norm", {{"x", in[0]}, {"axes", std::vector<int64_t>{-1}}, {"gamma", constantOf(b, gamma)}, {"beta", constantOf(b, beta)}});
+        return b.add("layer_norm", {{"x", in[0]},
+                                    {"axes", std::vector<int64_t>{-1}},
+                                    {"gamma", constantOf(b, gamma)},
+                                    {"beta", constantOf(b, beta)}});
     });
     CHECK(close(last, at::layer_norm(x, {4}, gamma, beta), 1e-5));
     // Normalizing dimension 1 only (not a trailing one).
     const at::Tensor g1 = at::randn({3});
     const at::Tensor middle = runOp({x}, [&](mil::Builder& b, const std::vector<mil::Value*>& in) {
-        return b.add("layer_norm", {{"x", in[0]}, {"axes", std::vector<int64_t>{1}}, {"gamma", constantOf(b, g1)}, {"epsilon", 1e-2}});
+        return b.add(
+            "layer_norm",
+            {{"x", in[0]}, {"axes", std::vector<int64_t>{1}}, {"gamma", constantOf(b, g1)}, {"epsilon", 1e-2}});
     });
     const at::Tensor t = x.transpose(1, 2);
     CHECK(close(middle, at::layer_norm(t, {3}, g1, {}, 1e-2).transpose(1, 2), 1e-5));
     // All axes by default.
-    const at::Tensor all = runOp({x}, [](mil::Builder& b, const std::vector<mil::Value*>& in) { return b.add("layer_norm", {{"x", in[0]}}); });
+    const at::Tensor all = runOp({x}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
+        return b.add("layer_norm", {{"x", in[0]}});
+    });
     CHECK(close(all, at::layer_norm(x, {2, 3, 4}), 1e-5));
 }
 
 TEST_CASE("l2_norm and local_response_norm") {
     const at::Tensor x = at::randn({2, 3, 4, 5});
-    const at::Tensor l2 = runOp({x}, [](mil::Builder& b, const std::vector<mil::Value*>& in) { return b.add("l2_norm", {{"x", in[0]}}); });
+    const at::Tensor l2 = runOp({x}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
+        return b.add("l2_norm", {{"x", in[0]}});
+    });
     CHECK(close(l2, x / at::sqrt((x * x).sum({1, 2, 3}, true) + 1e-6), 1e-5));
     const at::Tensor lrn = runOp({x}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
         return b.add("local_response_norm", {{"x", in[0]}, {"size", 3}, {"alpha", 0.1}, {"beta", 0.75}, {"k", 2.0}});

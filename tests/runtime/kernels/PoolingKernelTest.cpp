@@ -31,10 +31,15 @@ TEST_CASE("max_pool: valid, same (asymmetric) and ceil_mode") {
     CHECK(close(pool("max_pool", x, {{"kernel_sizes", V{3, 3}}, {"strides", V{2, 2}}, {"pad_type", "same"}}),
                 at::max_pool2d(at::constant_pad_nd(x, {0, 1, 0, 1}, -inf), 3, 2)));
     const at::Tensor odd = at::randn({1, 1, 5, 5});
-    CHECK(close(pool("max_pool", odd, {{"kernel_sizes", V{2, 2}}, {"strides", V{2, 2}}, {"pad_type", "valid"}, {"ceil_mode", true}}),
+    CHECK(close(pool("max_pool", odd,
+                     {{"kernel_sizes", V{2, 2}}, {"strides", V{2, 2}}, {"pad_type", "valid"}, {"ceil_mode", true}}),
                 at::max_pool2d(odd, 2, 2, 0, 1, true)));
     CHECK(close(pool("max_pool", odd,
-                     {{"kernel_sizes", V{3, 3}}, {"strides", V{2, 2}}, {"pad_type", "custom"}, {"pad", V{1, 1, 1, 1}}, {"ceil_mode", true}}),
+                     {{"kernel_sizes", V{3, 3}},
+                      {"strides", V{2, 2}},
+                      {"pad_type", "custom"},
+                      {"pad", V{1, 1, 1, 1}},
+                      {"ceil_mode", true}}),
                 at::max_pool2d(odd, 3, 2, 1, 1, true)));
 }
 
@@ -58,7 +63,8 @@ TEST_CASE("avg_pool: exclude_padding_from_average, asymmetric padding") {
     CHECK(close(pool("avg_pool", row, include), at::tensor({0.5f, 1.5f, 2.5f}).reshape({1, 1, 1, 3})));
     // 1-D and 3-D.
     const at::Tensor x1 = at::randn({1, 3, 10});
-    CHECK(close(pool("avg_pool", x1, {{"kernel_sizes", V{3}}, {"strides", V{2}}, {"pad_type", "valid"}}), at::avg_pool1d(x1, 3, 2)));
+    CHECK(close(pool("avg_pool", x1, {{"kernel_sizes", V{3}}, {"strides", V{2}}, {"pad_type", "valid"}}),
+                at::avg_pool1d(x1, 3, 2)));
     const at::Tensor x3 = at::randn({1, 1, 4, 4, 4});
     CHECK(close(pool("avg_pool", x3, {{"kernel_sizes", V{2, 2, 2}}, {"strides", V{2, 2, 2}}, {"pad_type", "valid"}}),
                 at::avg_pool3d(x3, 2, 2)));
@@ -68,5 +74,6 @@ TEST_CASE("l2_pool: sqrt of the sum of squares") {
     const at::Tensor x = at::tensor({3.0f, 4.0f, 0.0f, 12.0f}).reshape({1, 1, 2, 2});
     CHECK(close(pool("l2_pool", x, {{"kernel_sizes", V{2, 2}}, {"pad_type", "valid"}}), at::full({1, 1, 1, 1}, 13.0f)));
     const at::Tensor x1 = at::tensor({3.0f, 4.0f, 12.0f}).reshape({1, 1, 3});
-    CHECK(close(pool("l2_pool", x1, {{"kernel_sizes", V{2}}, {"pad_type", "valid"}}), at::tensor({5.0f, 12.649110640673518f}).reshape({1, 1, 2})));
+    CHECK(close(pool("l2_pool", x1, {{"kernel_sizes", V{2}}, {"pad_type", "valid"}}),
+                at::tensor({5.0f, 12.649110640673518f}).reshape({1, 1, 2})));
 }

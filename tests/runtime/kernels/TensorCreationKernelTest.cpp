@@ -19,16 +19,18 @@ TEST_CASE("fill, fill_like, range_1d, one_hot") {
         return b.add("range_1d", {{"start", 1.0}, {"end", 2.0}, {"step", 0.25}});
     });
     CHECK(at::equal(r, at::tensor({1.0f, 1.25f, 1.5f, 1.75f})));
-    const at::Tensor ri = runOp({at::scalar_tensor(7, at::kInt)}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
-        return b.add("range_1d", {{"start", 10}, {"end", in[0]}, {"step", -2}});
-    });
+    const at::Tensor ri =
+        runOp({at::scalar_tensor(7, at::kInt)}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
+            return b.add("range_1d", {{"start", 10}, {"end", in[0]}, {"step", -2}});
+        });
     CHECK(at::equal(ri, at::tensor({10, 8}, at::kInt)));
     const at::Tensor idx = at::tensor({2, 0, 5}, at::kInt);
     const at::Tensor oh = runOp({idx}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
         return b.add("one_hot", {{"indices", in[0]}, {"one_hot_vector_size", 3}, {"axis", 0}});
     });
     REQUIRE(oh.sizes() == at::IntArrayRef({3, 3}));
-    CHECK(at::equal(oh, at::tensor({0, 1, 0, 0, 0, 0, 1, 0, 0}, at::kInt).reshape({3, 3})));  // 5 is out of range: all off
+    CHECK(at::equal(oh,
+                    at::tensor({0, 1, 0, 0, 0, 0, 1, 0, 0}, at::kInt).reshape({3, 3})));  // 5 is out of range: all off
 }
 
 TEST_CASE("topk and argsort") {

@@ -56,15 +56,17 @@ TEST_CASE("concat (interleaved too), split, stack") {
     });
     CHECK(at::equal(interleaved[1], c[0]));
     CHECK(at::equal(interleaved[2], a[1]));
-    const auto parts = runProgram({at::arange(10, at::kFloat)}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
-        return b.addOp("split", {{"x", in[0]}, {"split_sizes", V{3, 7}}, {"axis", 0}});
-    });
+    const auto parts =
+        runProgram({at::arange(10, at::kFloat)}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
+            return b.addOp("split", {{"x", in[0]}, {"split_sizes", V{3, 7}}, {"axis", 0}});
+        });
     REQUIRE(parts.size() == 2);
     CHECK(parts[1].size(0) == 7);
     CHECK(parts[1][0].item<float>() == 3);
-    const auto halves = runProgram({at::arange(10, at::kFloat)}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
-        return b.addOp("split", {{"x", in[0]}, {"num_splits", 2}, {"axis", 0}});
-    });
+    const auto halves =
+        runProgram({at::arange(10, at::kFloat)}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
+            return b.addOp("split", {{"x", in[0]}, {"num_splits", 2}, {"axis", 0}});
+        });
     CHECK(halves[1][0].item<float>() == 5);
     const at::Tensor st = runOp({a, c}, [](mil::Builder& b, const std::vector<mil::Value*>& in) {
         return b.add("stack", {{"values", std::vector<mil::Value*>{in[0], in[1]}}, {"axis", 1}});
@@ -74,10 +76,14 @@ TEST_CASE("concat (interleaved too), split, stack") {
 
 TEST_CASE("pad: constant, reflect and replicate over the trailing dimensions") {
     const at::Tensor x = at::randn({1, 2, 4, 5});
-    CHECK(at::equal(op1("pad", x, {{"pad", V{1, 2, 0, 3}}, {"constant_val", 1.5}}), at::constant_pad_nd(x, {0, 3, 1, 2}, 1.5)));
-    CHECK(at::equal(op1("pad", x, {{"pad", V{1, 2, 3, 1}}, {"mode", "reflect"}}), at::reflection_pad2d(x, {3, 1, 1, 2})));
-    CHECK(at::equal(op1("pad", x, {{"pad", V{2, 0, 1, 4}}, {"mode", "replicate"}}), at::replication_pad2d(x, {1, 4, 2, 0})));
-    CHECK(at::equal(op1("pad", x, {{"pad", V{0, 0, 1, 1, 2, 2, 3, 3}}}), at::constant_pad_nd(x, {3, 3, 2, 2, 1, 1, 0, 0})));
+    CHECK(at::equal(op1("pad", x, {{"pad", V{1, 2, 0, 3}}, {"constant_val", 1.5}}),
+                    at::constant_pad_nd(x, {0, 3, 1, 2}, 1.5)));
+    CHECK(
+        at::equal(op1("pad", x, {{"pad", V{1, 2, 3, 1}}, {"mode", "reflect"}}), at::reflection_pad2d(x, {3, 1, 1, 2})));
+    CHECK(at::equal(op1("pad", x, {{"pad", V{2, 0, 1, 4}}, {"mode", "replicate"}}),
+                    at::replication_pad2d(x, {1, 4, 2, 0})));
+    CHECK(at::equal(op1("pad", x, {{"pad", V{0, 0, 1, 1, 2, 2, 3, 3}}}),
+                    at::constant_pad_nd(x, {3, 3, 2, 2, 1, 1, 0, 0})));
 }
 
 TEST_CASE("depth_to_space, pixel_shuffle, space_to_depth, sliding_windows") {
