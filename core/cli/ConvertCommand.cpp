@@ -1,15 +1,11 @@
 #include "Converter.h"
+#include "InputSpec.h"
 #include "cli/Commands.h"
-#include "frontend/InputSpec.h"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <fstream>
 #include <iostream>
-#include <set>
-#include <sstream>
 
 namespace po = boost::program_options;
 
@@ -21,58 +17,6 @@ void printDiagnostics(const ConversionError& e) {
     if (e.diagnostics().size() > 1) std::cerr << e.diagnostics().size() << " errors\n";
 }
 
-/// Labels from FILE: a JSON list of strings, or one label per line. Problems go to `problems`
-/// as "FILE:LINE: ..." (all of them).
-std::vector<std::string> readLabels(const std::string& path, const std::string& flag,
-                                    std::vector<std::string>& problems) {
-    std::ifstream in(path);
-    if (!in) {
-        problems.push_back(flag + " " + path + ": cannot open");
-        return {};
-    }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    const std::string text = buffer.str();
-    std::vector<std::string> labels;
-    const size_t first = text.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && text[first] == '[') {
-        try {
-            for (const auto& item : nlohmann::json::parse(text)) {
-                if (item.is_string())
-                    labels.push_back(item.get<std::string>());
-                else if (item.is_number_integer())
-                    labels.push_back(std::to_string(item.get<int64_t>()));
-                else
-                    problems.push_back(path + ": label " + item.dump() + " is not a string");
-            }
-        } catch (const nlohmann::json::parse_error& e) {
-            // Report the line of the byte where parsing stopped.
-            const size_t at = std::min(e.byte, text.size());
-            const size_t line =
-                1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-            problems.push_back(path + ":" + std::to_string(line) + ": not a JSON list of labels: " + e.what());
-            return {};
-        }
-    } else {
-        std::istringstream lines(text);
-        std::vector<size_t> lineOf;
-        size_t n = 0;
-        for (std::string l; std::getline(lines, l);) {
-            ++n;
-            if (!l.empty() && l.back() == '\r') l.pop_back();
-            labels.push_back(l);
-            lineOf.push_back(n);
-        }
-        while (!labels.empty() && labels.back().empty()) labels.pop_back();  // trailing blank lines
-        for (size_t i = 0; i < labels.size(); ++i)
-            if (labels[i].empty()) problems.push_back(path + ":" + std::to_string(lineOf[i]) + ": empty label");
-    }
-    if (labels.empty()) problems.push_back(flag + " " + path + ": no labels");
-    std::set<std::string> seen;
-    for (const auto& l : labels)
-        if (!seen.insert(l).second) problems.push_back(path + ": label '" + l + "' appears twice");
-    return labels;
-}
 }  // namespace
 
 int convertCommand(const std::vector<std::string>& args) {

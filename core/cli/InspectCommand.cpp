@@ -1,5 +1,5 @@
+#include "backend/ModelReader.h"
 #include "cli/Commands.h"
-#include "runtime/ModelReader.h"
 
 #include <charconv>
 #include <iostream>
@@ -13,7 +13,7 @@ namespace ts2coreml::cli {
 
 namespace {
 
-void printFeature(const runtime::FeatureInfo& f) {
+void printFeature(const backend::FeatureInfo& f) {
     std::cout << "  " << f.name << " ";
     if (f.isClassLabel) {
         std::cout << "string (predicted class label)\n";
@@ -145,14 +145,14 @@ int inspectCommand(const std::vector<std::string>& args) {
                "description, typed parameters, weight sizes, inputs and outputs), as read back from the file.\n";
         return args.size() == 1 ? 0 : 2;
     }
-    runtime::ReadModel model;
+    backend::ReadModel model;
     try {
-        model = runtime::readModel(args[0]);
+        model = backend::readModel(args[0]);
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         return 2;
     }
-    std::cout << args[0] << ": " << (model.kind == runtime::ModelKind::MLProgram ? "ML Program" : "NeuralNetwork")
+    std::cout << args[0] << ": " << (model.kind == backend::ModelKind::MLProgram ? "ML Program" : "NeuralNetwork")
               << (model.classLabels.empty() ? "" : " classifier") << ", specification version "
               << model.specificationVersion << "\n";
     std::cout << "inputs:\n";
@@ -180,7 +180,7 @@ int inspectCommand(const std::vector<std::string>& args) {
             ++total;
         });
     std::cout << "operations: " << total
-              << (model.kind == runtime::ModelKind::NeuralNetwork ? " (the layers, as MIL ops)" : "");
+              << (model.kind == backend::ModelKind::NeuralNetwork ? " (the layers, as MIL ops)" : "");
     const mil::Block& main = model.program->main().body;
     const size_t nested = total - main.operations().size();
     if (nested > 0) std::cout << ", " << main.operations().size() << " in main and " << nested << " in nested blocks";
@@ -190,7 +190,7 @@ int inspectCommand(const std::vector<std::string>& args) {
         std::cout << "nested blocks (op count including deeper blocks; own ops by type):\n";
         printNestedBlocks(main, "  ");
     }
-    if (model.kind == runtime::ModelKind::NeuralNetwork)
+    if (model.kind == backend::ModelKind::NeuralNetwork)
         std::cout << "weights: inside the model file" << (model.fp16Weights ? " (fp16)" : "") << "\n";
     else
         std::cout << "weight blobs: " << model.blobCount << "\n";

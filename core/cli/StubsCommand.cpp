@@ -1,8 +1,8 @@
 // `ts2coreml stubs OUT.mlmodel -o DIR`: for each custom-layer class of a NeuralNetwork model, a
 // Swift skeleton implementing MLCustomLayer (parameters read into typed properties, weights
 // stored and counted, output shapes, an evaluate() to fill in), and a README on using them.
+#include "backend/ModelReader.h"
 #include "cli/Commands.h"
-#include "runtime/ModelReader.h"
 
 #include <boost/program_options.hpp>
 
@@ -269,14 +269,14 @@ int stubsCommand(const std::vector<std::string>& args) {
             << ": error: an ML Program (.mlpackage) cannot hold custom layers; stubs reads a NeuralNetwork .mlmodel\n";
         return 2;
     }
-    runtime::ReadModel read;
+    backend::ReadModel read;
     try {
-        read = runtime::readModel(model);
+        read = backend::readModel(model);
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         return 2;
     }
-    if (read.kind != runtime::ModelKind::NeuralNetwork) {
+    if (read.kind != backend::ModelKind::NeuralNetwork) {
         std::cerr << model
                   << ": error: an ML Program cannot hold custom layers; stubs reads a NeuralNetwork .mlmodel\n";
         return 2;

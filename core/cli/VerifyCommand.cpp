@@ -1,30 +1,15 @@
-// `ts2coreml verify MODEL.pt OUT`: reads the written model back from its files, runs it with the
-// reference executor and compares every output with LibTorch's forward on the same inputs.
+// `ts2coreml verify MODEL.pt OUT`: options in, the report of core/verify (verify::Verification) out.
+#include "InputSpec.h"
 #include "cli/Commands.h"
-#include "frontend/Frontend.h"
-#include "frontend/InputSpec.h"
-#include "runtime/CustomLayerCheck.h"
-#include "runtime/Executor.h"
-#include "runtime/ModelReader.h"
-#include "runtime/Npy.h"
-#include "runtime/Verification.h"
+#include "verify/Verify.h"
 
-#include <boost/filesystem.hpp>
 #include <boost/program_options.hpp>
 
-#include <torch/script.h>
-#include <torch/serialize.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 
 namespace po = boost::program_options;
-namespace fs = boost::filesystem;
 
 namespace ts2coreml::cli {
 
@@ -42,23 +27,6 @@ std::string number(double v) {
     return buf;
 }
 
-// A tensor from FILE: NumPy .npy, or a tensor saved with torch.save (.pt).
-at::Tensor readTensorFile(const std::string& path) {
-    if (fs::path(path).extension() == ".npy") return runtime::readNpy(path);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path + ": cannot open");
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    c10::IValue value;
-    try {
-        value = torch::pickle_load(bytes);
-    } catch (const c10::Error& e) {
-        throw std::runtime_error(path +
-                                 ": not a tensor saved with torch.save or numpy.save: " + e.what_without_backtrace());
-    }
-    if (!value.isTensor()) throw std::runtime_error(path + ": holds a " + value.tagKind() + ", not a tensor");
-    return value.toTensor();
-}
-
 /// `    label: 1 2 3` for a short 1-D integer output (generated token ids are worth seeing).
 void printIntegers(const std::string& label, const at::Tensor& t) {
     if (t.dim() != 1 || t.numel() > 64) return;
@@ -72,7 +40,7 @@ void printIntegers(const std::string& label, const at::Tensor& t) {
 /// Integer results (compared exactly) print their values when short: `actual` (and `reference`
 /// when they differ).
 bool report(const std::string& indent, const std::string& label, const std::string& what,
-            const runtime::OutputComparison& c, const runtime::Tolerance& tol, const at::Tensor& actual,
+            const verify::OutputComparison& c, const verify::Tolerance& tol, const at::Tensor& actual,
             const at::Tensor& reference) {
     std::cout << indent << (c.pass ? "PASS " : "FAIL ") << label << " " << shapeText(c.shape);
     if (c.exact)
@@ -95,104 +63,32 @@ bool report(const std::string& indent, const std::string& label, const std::stri
     return c.pass;
 }
 
-std::string describeLayer(const mil::Operation& op, const runtime::TorchCustomLayerInputs* torch) {
-    std::string s = "custom layer '" + op.output()->name() + "' (class " + op.customLayer()->className;
-    if (torch) s += ", torch " + torch->torchOp + (torch->location.empty() ? "" : " at " + torch->location);
-    return s + ")";
-}
-
-/// What verify found for the custom layers of a model.
-struct CustomLayerSummary {
-    bool allPass = true;                         ///< every input compared passed
-    std::vector<const mil::Operation*> skipped;  ///< the custom layers, none executed (no kernels)
-    std::vector<std::string> problems;           ///< why inputs could not be compared (exit 2)
-};
-
-/// The target the conversion lowered at: a NeuralNetwork is lowered with the MIL base ops (iOS15).
-Target loweringTarget(const runtime::ReadModel& read) {
-    const int index =
-        std::clamp(read.specificationVersion - specificationVersion(Target::iOS13), 0, static_cast<int>(Target::iOS18));
-    return std::max(static_cast<Target>(index), Target::iOS15);
-}
-
-/// Compares, for each custom layer the executor stopped at (`reached`: its op -> the values
-/// feeding it), those values with LibTorch's values of the inputs of the torch op it came from,
-/// and prints one line per layer and per input.
-CustomLayerSummary compareCustomLayers(const runtime::ReadModel& read, const std::string& model,
-                                       const LoweringRegistry& registry, const std::vector<at::Tensor>& referenceInputs,
-                                       const std::map<const mil::Operation*, std::vector<at::Tensor>>& reached,
-                                       const runtime::Tolerance& tol) {
-    CustomLayerSummary summary;
-    summary.skipped = runtime::customLayerOps(*read.program);
-    if (summary.skipped.empty()) return summary;
-    std::vector<runtime::TorchCustomLayerInputs> torch;
-    std::string why;
-    try {
-        FrontendOptions fe;
-        for (const auto& v : read.program->main().body.inputs()) fe.inputs.push_back({v->name(), v->type()});
-        fe.target = loweringTarget(read);
-        fe.modelPath = model;
-        torch = runtime::torchCustomLayerInputs(model, fe, registry, referenceInputs);
-        if (torch.size() != summary.skipped.size())
-            why = model + " lowers to " + std::to_string(torch.size()) + " custom layers, the converted model holds " +
-                  std::to_string(summary.skipped.size()) +
-                  ": was it converted from this model with these plugins and composite files? (give verify the "
-                  "--plugin-path and --ops the conversion used)";
-        for (size_t k = 0; why.empty() && k < torch.size(); ++k) {
-            const mil::Operation& op = *summary.skipped[k];
-            if (torch[k].className != op.customLayer()->className ||
-                torch[k].inputs.size() != op.inputList("inputs")->size())
-                why = describeLayer(op, nullptr) + " does not match custom layer " + std::to_string(k) + " of " +
-                      model + " (class " + torch[k].className + ", " + std::to_string(torch[k].inputs.size()) +
-                      " inputs)";
-        }
-    } catch (const ConversionError& e) {
-        why = "cannot lower " + model +
-              " again to find the torch ops of its custom layers: " + e.diagnostics().front().str() +
-              " (give verify the --plugin-path the conversion used)";
-    } catch (const std::exception& e) {
-        why = e.what();
+/// Prints what verify found at one custom layer, and its inputs' comparisons.
+void printCustomLayer(const verify::CustomLayerResult& c, const verify::Tolerance& tol) {
+    using Status = verify::CustomLayerResult::Status;
+    std::cout << "  " << verify::describeCustomLayer(*c.op, c.torch ? &*c.torch : nullptr) << ": no reference kernel; ";
+    if (c.status == Status::FedByCustomLayer) {
+        std::cout << "its inputs are computed from another custom layer: not compared\n";
+        return;
     }
-    if (!why.empty()) {
-        torch.clear();
-        summary.problems.push_back(why);
+    if (c.status == Status::TorchOpUnknown) {
+        std::cout << "its torch op is unknown: its inputs are not compared\n";
+        return;
     }
-
-    for (size_t k = 0; k < summary.skipped.size(); ++k) {
-        const mil::Operation& op = *summary.skipped[k];
-        const runtime::TorchCustomLayerInputs* t = torch.empty() ? nullptr : &torch[k];
-        const auto& inputs = *op.inputList("inputs");
-        std::cout << "  " << describeLayer(op, t) << ": no reference kernel; ";
-        auto it = reached.find(&op);
-        if (it == reached.end()) {
-            std::cout << "its inputs are computed from another custom layer: not compared\n";
+    std::cout << "compared its inputs instead\n";
+    const auto& inputs = *c.op->inputList("inputs");
+    size_t next = 0;
+    for (const mil::Value* input : inputs) {
+        const std::string& name = input->name();
+        if (std::find(c.computedInputs.begin(), c.computedInputs.end(), name) != c.computedInputs.end()) {
+            std::cout << "    NOT COMPARED input " << name
+                      << ": the lowering computed it (no torch value is this input)\n";
             continue;
         }
-        if (!t) {
-            std::cout << "its torch op is unknown: its inputs are not compared\n";
-            continue;
-        }
-        std::cout << "compared its inputs instead\n";
-        for (size_t i = 0; i < inputs.size(); ++i) {
-            const std::string& name = inputs[i]->name();
-            if (!t->inputs[i]) {
-                std::cout << "    NOT COMPARED input " << name
-                          << ": the lowering computed it (no torch value is this input)\n";
-                continue;
-            }
-            const runtime::OutputComparison c = runtime::compareOutput(name, *t->inputs[i], it->second.at(i), tol);
-            summary.allPass = report("    ", "input " + name, describeLayer(op, t) + " input " + name, c, tol,
-                                     it->second.at(i), *t->inputs[i]) &&
-                              summary.allPass;
-        }
+        const verify::Compared& k = c.inputs.at(next++);
+        report("    ", k.label, k.what, k.result, tol, k.actual, k.reference);
     }
-    return summary;
 }
-
-struct Timer {
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-    double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); }
-};
 
 }  // namespace
 
@@ -245,7 +141,13 @@ int verifyCommand(const std::vector<std::string>& args) {
     if (package.empty()) problems.push_back("missing OUT.mlpackage");
     if (vm.count("atol") && !(atol >= 0)) problems.push_back("--atol must be >= 0");
     if (vm.count("rtol") && !(rtol >= 0)) problems.push_back("--rtol must be >= 0");
-    std::map<std::string, std::vector<int64_t>> sizeOverrides;
+    verify::VerifyRequest request;
+    request.modelPath = model;
+    request.packagePath = package;
+    request.seed = seed;
+    request.dumpDir = dump;
+    if (vm.count("atol")) request.atol = atol;
+    if (vm.count("rtol")) request.rtol = rtol;
     for (const auto& spec : inputSpecs) {
         try {
             ModelInput in = parseInputSpec(spec);
@@ -255,217 +157,85 @@ int verifyCommand(const std::vector<std::string>& args) {
                     throw std::invalid_argument("--input '" + spec + "': verify needs concrete sizes, not ranges");
                 sizes.push_back(d.size);
             }
-            sizeOverrides[in.name] = sizes;
+            request.sizes[in.name] = sizes;
         } catch (const std::exception& e) {
             problems.push_back(e.what());
         }
     }
-    std::map<std::string, std::string> fileOf;
     for (const auto& kv : inputFiles) {
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size())
             problems.push_back("--input-file '" + kv + "': expected NAME=FILE");
         else
-            fileOf[kv.substr(0, eq)] = kv.substr(eq + 1);
+            request.inputFiles[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
 
     // Both sides are read before anything runs, so every problem with the files is told at once.
-    runtime::ReadModel read;
-    if (!package.empty()) {
-        try {
-            read = runtime::readModel(package);
-        } catch (const std::exception& e) {
-            problems.push_back(e.what());
-        }
-    }
+    verify::Verification verification(request);
+    verification.readWrittenModel(problems);
     // Kernel libraries first: a plugin declaring the same op then finds it already defined.
     loadTorchLibraries(torchLibraries, problems);
     checkRegistryOptions(registryOptions, problems);
-    torch::jit::Module module;
     std::optional<LoweringRegistry> registry;  // lowers the model again to find its custom layers' torch ops
     if (!model.empty()) {
-        try {
-            registry.emplace(hostRegistry(registryOptions,
-                                          problems));  // also declares the custom torch ops of plugins and composites
-            module = loadModule(model);
-            module.eval();
-        } catch (const ConversionError& e) {
-            for (const auto& d : e.diagnostics()) problems.push_back(d.location + ": " + d.message);
-        } catch (const std::exception& e) {
-            problems.push_back(model + ": cannot load: " + e.what());
-        }
+        // Also declares the custom torch ops of plugins and composites, which the model may call.
+        registry.emplace(hostRegistry(registryOptions, problems));
+        verification.loadTorchModel(problems);
     }
-
-    std::vector<at::Tensor> referenceInputs;
-    std::vector<std::string> imageNotes;
-    std::map<std::string, at::Tensor> executorInputs;
-    if (read.program) {
-        const auto& fnInputs = read.program->main().body.inputs();
-        for (const auto& [name, _] : sizeOverrides) {
-            bool known = false;
-            for (const auto& v : fnInputs) known = known || v->name() == name;
-            if (!known) problems.push_back("--input " + name + ": the model has no input of that name");
-        }
-        for (const auto& [name, _] : fileOf) {
-            bool known = false;
-            for (const auto& v : fnInputs) known = known || v->name() == name;
-            if (!known) problems.push_back("--input-file " + name + ": the model has no input of that name");
-        }
-        at::Generator gen = at::detail::createCPUGenerator(seed);
-        for (const auto& v : fnInputs) {
-            try {
-                at::Tensor t;
-                if (auto f = fileOf.find(v->name()); f != fileOf.end()) {
-                    t = readTensorFile(f->second);
-                    std::vector<int64_t> sizes(t.sizes().begin(), t.sizes().end());
-                    runtime::concreteSizes(*v, &sizes);  // checks the file's shape against the input
-                } else {
-                    auto o = sizeOverrides.find(v->name());
-                    const std::vector<int64_t>* sizes = o == sizeOverrides.end() ? nullptr : &o->second;
-                    // An input with enumerated shapes takes one of them: the first (its default) unless told.
-                    for (const auto& f : read.inputs)
-                        if (f.name == v->name() && !f.isImage && !f.enumeratedShapes.empty())
-                            sizes = &runtime::enumeratedShape(f, sizes);
-                    t = runtime::randomInput(v->type(), runtime::concreteSizes(*v, sizes), gen);
-                }
-                executorInputs[v->name()] = t;
-                // An image input takes pixels: random ones are integers in 0..255, and LibTorch's
-                // forward receives them preprocessed as the model declares.
-                const runtime::FeatureInfo* image = nullptr;
-                for (const auto& f : read.inputs)
-                    if (f.name == v->name() && f.isImage) image = &f;
-                if (image) {
-                    if (!fileOf.count(v->name())) {
-                        t = at::randint(0, 256, t.sizes(), gen, at::TensorOptions().dtype(at::kFloat));
-                        executorInputs[v->name()] = t;
-                    }
-                    if (image->preprocessing) {
-                        const auto& pre = *image->preprocessing;
-                        std::vector<float> bias(pre.bias.begin(), pre.bias.end());
-                        at::Tensor b = at::tensor(bias).view({1, static_cast<int64_t>(bias.size()), 1, 1});
-                        t = t.to(at::kFloat) * pre.scale + b;
-                        imageNotes.push_back("  image input " + v->name() + " (" + image->colorSpace +
-                                             "): pixels 0..255; LibTorch receives pixel * " + number(pre.scale) +
-                                             " + bias " + number(pre.bias.front()) +
-                                             (bias.size() > 1 ? ".." + number(pre.bias.back()) : "") + "\n");
-                    }
-                }
-                referenceInputs.push_back(t);
-            } catch (const std::exception& e) {
-                problems.push_back(e.what());
-            }
-        }
-    }
+    verification.makeInputs(problems);
     if (!problems.empty()) {
         printProblems("verify", problems);
         return 2;
     }
 
-    // fp16 weights of a NeuralNetwork model are rounded as an fp16 program's are.
-    const bool fp16 = runtime::usesFloat16(*read.program) || read.fp16Weights;
-    runtime::Tolerance tol = fp16 ? runtime::fp16Tolerance() : runtime::fp32Tolerance();
-    if (vm.count("atol")) tol.atol = atol;
-    if (vm.count("rtol")) tol.rtol = rtol;
-
-    std::vector<at::Tensor> reference, actual;
-    Timer torchTimer;
+    verify::VerifyReport r;
     try {
-        reference = runtime::runReference(module, referenceInputs);
-    } catch (const std::exception& e) {
-        const std::string what = e.what();
-        // "Could not run 'mylib::op' with arguments from the 'CPU' backend": declared, no kernel.
-        const size_t noKernel = what.find("Could not run '");
-        std::cerr << "ts2coreml verify: error: " << model << ": LibTorch's forward failed on the inputs: ";
-        if (noKernel != std::string::npos) {
-            const size_t start = noKernel + 15, end = what.find('\'', start);
-            std::cerr << "no kernel for '" << what.substr(start, end - start)
-                      << "' (an op a plugin declares): give its library with --torch-library FILE.so";
-        } else {
-            std::cerr << what.substr(0, what.find('\n'));
-        }
-        std::cerr << "\n";
-        return 2;
-    }
-    const double torchSeconds = torchTimer.seconds();
-    Timer coremlTimer;
-    // Custom layers have no kernel: the run stops at each, keeping the values that feed it.
-    std::map<const mil::Operation*, std::vector<at::Tensor>> customInputs;
-    runtime::ExecutionOptions execution;
-    execution.onCustomLayerWithoutKernel = [&](const mil::Operation& op, const std::vector<at::Tensor>& inputs) {
-        customInputs[&op] = inputs;
-    };
-    try {
-        actual = runtime::execute(*read.program, executorInputs, execution);
-    } catch (const std::invalid_argument& e) {
-        std::cerr << "ts2coreml verify: error: " << package << ": " << e.what() << "\n";
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "ts2coreml verify: error: " << package << ": cannot execute: " << e.what() << "\n";
-        return 1;
-    }
-    const double coremlSeconds = coremlTimer.seconds();
-
-    const auto& outNames = read.program->main().body.outputs();
-    if (reference.size() != actual.size()) {
-        std::cerr << "ts2coreml verify: FAIL: " << model << " returns " << reference.size() << " tensors, " << package
-                  << " has " << actual.size() << " outputs\n";
-        return 1;
+        r = verification.run(*registry);
+    } catch (const verify::VerifyError& e) {
+        std::cerr << "ts2coreml verify: " << (e.mismatch() ? "FAIL: " : "error: ") << e.what() << "\n";
+        return e.exitCode();
     }
 
-    if (!dump.empty()) {
-        try {
-            fs::create_directories(dump);
-            for (const auto& v : read.program->main().body.inputs())
-                runtime::writeNpy((fs::path(dump) / (v->name() + ".input.npy")).string(), executorInputs.at(v->name()));
-            for (size_t i = 0; i < actual.size(); ++i) {
-                const std::string& name = outNames[i]->name();
-                runtime::writeNpy((fs::path(dump) / (name + ".torch.npy")).string(), reference[i]);
-                if (actual[i].defined())
-                    runtime::writeNpy((fs::path(dump) / (name + ".coreml.npy")).string(), actual[i]);
-            }
-        } catch (const std::exception& e) {
-            std::cerr << "ts2coreml verify: error: --dump " << dump << ": " << e.what() << "\n";
-            return 2;
-        }
-    }
-
-    std::cout << "verify " << package << " against " << model << " (" << (fp16 ? "fp16" : "fp32") << " program; atol "
+    const verify::Tolerance& tol = r.tolerance;
+    std::cout << "verify " << package << " against " << model << " (" << (r.fp16 ? "fp16" : "fp32") << " program; atol "
               << number(tol.atol) << ", rtol " << number(tol.rtol) << " of each output's scale)\n";
-    for (const auto& note : imageNotes) std::cout << note;
-    if (!read.classLabels.empty())
-        std::cout << "  classifier with " << read.classLabels.size()
+    for (const auto& image : r.images) {
+        const auto& pre = image.preprocessing;
+        std::cout << "  image input " << image.name << " (" << image.colorSpace
+                  << "): pixels 0..255; LibTorch receives pixel * " << number(pre.scale) << " + bias "
+                  << number(pre.bias.front()) << (pre.bias.size() > 1 ? ".." + number(pre.bias.back()) : "") << "\n";
+    }
+    if (r.classLabels)
+        std::cout << "  classifier with " << r.classLabels
                   << " labels: comparing the probabilities it labels (classLabel is their arg max)\n";
-    bool allPass = true;
-    const CustomLayerSummary custom = compareCustomLayers(read, model, *registry, referenceInputs, customInputs, tol);
-    allPass = custom.allPass;
+    for (const auto& c : r.customLayers) printCustomLayer(c, tol);
     size_t notCompared = 0;
-    for (size_t i = 0; i < actual.size(); ++i) {
-        const std::string& name = outNames[i]->name();
-        if (!actual[i].defined()) {
+    for (const auto& out : r.outputs) {
+        if (!out.compared) {
             ++notCompared;
-            std::cout << "  NOT COMPARED output " << name << ": computed from";
-            for (const mil::Operation* op : runtime::customLayersBehind(*outNames[i], custom.skipped))
+            std::cout << "  NOT COMPARED output " << out.name << ": computed from";
+            for (const mil::Operation* op : out.behindCustomLayers)
                 std::cout << " custom layer '" << op->output()->name() << "' (class " << op->customLayer()->className
                           << ")";
             std::cout << ", which has no reference kernel\n";
             continue;
         }
-        allPass = report("  ", name, "output " + name, runtime::compareOutput(name, reference[i], actual[i], tol), tol,
-                         actual[i], reference[i]) &&
-                  allPass;
+        const verify::Compared& k = *out.compared;
+        report("  ", k.label, k.what, k.result, tol, k.actual, k.reference);
     }
-    std::cout << "  LibTorch " << number(torchSeconds) << " s, reference executor " << number(coremlSeconds) << " s\n";
+    std::cout << "  LibTorch " << number(r.torchSeconds) << " s, reference executor " << number(r.executorSeconds)
+              << " s\n";
     // INCOMPLETE: nothing failed, but some custom layers' inputs could not be compared either.
-    std::cout << (!allPass ? "FAIL" : custom.problems.empty() ? "PASS" : "INCOMPLETE");
+    std::cout << (!r.allPass ? "FAIL" : r.customProblems.empty() ? "PASS" : "INCOMPLETE");
     if (notCompared)
-        std::cout << " (" << notCompared << " of " << actual.size()
+        std::cout << " (" << notCompared << " of " << r.outputs.size()
                   << " outputs not compared: computed from custom layers"
                   << " without a reference kernel"
-                  << (custom.problems.empty() ? "; their inputs were compared instead" : "") << ")";
+                  << (r.customProblems.empty() ? "; their inputs were compared instead" : "") << ")";
     std::cout << "\n";
-    if (!allPass) return 1;
-    if (!custom.problems.empty()) {
-        for (const auto& p : custom.problems) std::cerr << "ts2coreml verify: error: " << p << "\n";
+    if (!r.allPass) return 1;
+    if (!r.customProblems.empty()) {
+        for (const auto& p : r.customProblems) std::cerr << "ts2coreml verify: error: " << p << "\n";
         return 2;
     }
     return 0;

@@ -213,4 +213,6 @@ void populateActivationLowerings(Registry& r) {
     r.add("aten::prelu", lowerPrelu);
 }
 
+TS2COREML_FAMILY(Registry, Activation, populateActivationLowerings)
+
 }  // namespace ts2coreml::lowering

@@ -1,26 +1,7 @@
 #include "lowerings/Builtins.h"
 
-#include "registry/LoweringRegistry.h"
-
 namespace ts2coreml {
 
-void registerBuiltinLowerings(Registry& registry) {
-    using namespace lowering;
-    populateActivationLowerings(registry);
-    populateCastLowerings(registry);
-    populateConvolutionLowerings(registry);
-    populateElementwiseLowerings(registry);
-    populateFactoryLowerings(registry);
-    populateIndexingLowerings(registry);
-    populateLinearLowerings(registry);
-    populateNormalizationLowerings(registry);
-    populatePaddingLowerings(registry);
-    populatePoolingLowerings(registry);
-    populateReductionLowerings(registry);
-    populateRegularizationLowerings(registry);
-    populateResizeLowerings(registry);
-    populateScalarLowerings(registry);
-    populateShapeLowerings(registry);
-}
+void registerBuiltinLowerings(Registry& registry) { Families<Registry>::populate(registry); }
 
 }  // namespace ts2coreml

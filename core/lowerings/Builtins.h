@@ -1,26 +1,15 @@
-// The built-in op families. Each core/lowerings/<Family>.cpp ends with its populate function;
-// registerBuiltinLowerings (Builtins.cpp) calls them all. Adding an op touches only its family's
-// file; adding a family adds one line here and one in Builtins.cpp.
+// The built-in op families: each core/lowerings/<Family>.cpp ends with its populate function and
+// registers it with TS2COREML_FAMILY(Registry, ...). Adding an op touches only its family's file;
+// adding a family is adding its file.
 #pragma once
 
 #include <ts2coreml/Lowering.h>
 
-namespace ts2coreml::lowering {
+#include "mil/Families.h"
 
-void populateActivationLowerings(Registry& registry);
-void populateCastLowerings(Registry& registry);
-void populateConvolutionLowerings(Registry& registry);
-void populateElementwiseLowerings(Registry& registry);
-void populateFactoryLowerings(Registry& registry);
-void populateIndexingLowerings(Registry& registry);
-void populateLinearLowerings(Registry& registry);
-void populateNormalizationLowerings(Registry& registry);
-void populatePaddingLowerings(Registry& registry);
-void populatePoolingLowerings(Registry& registry);
-void populateReductionLowerings(Registry& registry);
-void populateRegularizationLowerings(Registry& registry);
-void populateResizeLowerings(Registry& registry);
-void populateScalarLowerings(Registry& registry);
-void populateShapeLowerings(Registry& registry);
+namespace ts2coreml {
 
-}  // namespace ts2coreml::lowering
+/// Registers every built-in lowering family through the same call plugins use.
+void registerBuiltinLowerings(Registry& registry);
+
+}  // namespace ts2coreml

@@ -75,4 +75,6 @@ void populateCastLowerings(Registry& r) {
     r.add("aten::ScalarImplicit", lowerScalarImplicit);
 }
 
+TS2COREML_FAMILY(Registry, Cast, populateCastLowerings)
+
 }  // namespace ts2coreml::lowering

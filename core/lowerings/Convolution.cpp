@@ -198,4 +198,6 @@ void populateConvolutionLowerings(Registry& r) {
     r.add("aten::conv_transpose3d", lowerConvTransposeNd);
 }
 
+TS2COREML_FAMILY(Registry, Convolution, populateConvolutionLowerings)
+
 }  // namespace ts2coreml::lowering

@@ -243,4 +243,6 @@ void populateElementwiseLowerings(Registry& r) {
     r.add("aten::sign", unaryFloatOp("sign"));
 }
 
+TS2COREML_FAMILY(Registry, Elementwise, populateElementwiseLowerings)
+
 }  // namespace ts2coreml::lowering

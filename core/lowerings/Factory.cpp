@@ -136,4 +136,6 @@ void populateFactoryLowerings(Registry& r) {
     r.add("aten::arange", lowerArange);
 }
 
+TS2COREML_FAMILY(Registry, Factory, populateFactoryLowerings)
+
 }  // namespace ts2coreml::lowering

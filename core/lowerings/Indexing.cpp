@@ -274,4 +274,6 @@ void populateIndexingLowerings(Registry& r) {
     r.add("aten::unbind", lowerUnbind);
 }
 
+TS2COREML_FAMILY(Registry, Indexing, populateIndexingLowerings)
+
 }  // namespace ts2coreml::lowering

@@ -65,4 +65,6 @@ void populateLinearLowerings(Registry& r) {
     r.add("aten::t", lowerT);
 }
 
+TS2COREML_FAMILY(Registry, Linear, populateLinearLowerings)
+
 }  // namespace ts2coreml::lowering

@@ -124,4 +124,6 @@ void populateNormalizationLowerings(Registry& r) {
     r.add("aten::group_norm", lowerGroupNorm);
 }
 
+TS2COREML_FAMILY(Registry, Normalization, populateNormalizationLowerings)
+
 }  // namespace ts2coreml::lowering

@@ -60,4 +60,6 @@ void populatePaddingLowerings(Registry& r) {
     r.add("aten::replication_pad3d", padMode("replicate"));
 }
 
+TS2COREML_FAMILY(Registry, Padding, populatePaddingLowerings)
+
 }  // namespace ts2coreml::lowering

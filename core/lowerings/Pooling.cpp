@@ -214,4 +214,6 @@ void populatePoolingLowerings(Registry& r) {
     r.add("aten::adaptive_max_pool2d", adaptivePool(2, "max_pool", "reduce_max"));
 }
 
+TS2COREML_FAMILY(Registry, Pooling, populatePoolingLowerings)
+
 }  // namespace ts2coreml::lowering

@@ -50,7 +50,9 @@ LoweringFn reduction(const char* milOp, bool floatOnly) {
 // max(self) / min(self) over every element; the `.dim` overloads are registered apart.
 LoweringFn reduceAll(const char* milOp) {
     return [milOp](LoweringContext& ctx) {
-        if (ctx.hasArg("dim")) ctx.fail("this overload of " + ctx.opName() + " is not supported");
+        if (ctx.hasArg("dim"))
+            ctx.fail("the overload " + ctx.opName() + (ctx.overload().empty() ? "" : "." + ctx.overload()) +
+                     " is not supported (" + ctx.opName() + "(self) reduces every element; .dim reduces one dim)");
         mil::Value* x = ctx.tensor("self");
         if (rankOf(x) == 0) return ctx.bind(0, x);
         ctx.bind(0, ctx.builder().add(milOp, {{"x", x}, {"keep_dims", false}}));
@@ -103,5 +105,7 @@ void populateReductionLowerings(Registry& r) {
     r.add("aten::argmax", argReduction("reduce_argmax"));
     r.add("aten::argmin", argReduction("reduce_argmin"));
 }
+
+TS2COREML_FAMILY(Registry, Reduction, populateReductionLowerings)
 
 }  // namespace ts2coreml::lowering

@@ -22,4 +22,6 @@ void populateRegularizationLowerings(Registry& r) {
     r.add("aten::feature_alpha_dropout", lowerDropout);
 }
 
+TS2COREML_FAMILY(Registry, Regularization, populateRegularizationLowerings)
+
 }  // namespace ts2coreml::lowering

@@ -141,4 +141,6 @@ void populateResizeLowerings(Registry& r) {
     r.add("aten::upsample_nearest2d.vec", lowerNearestVec);
 }
 
+TS2COREML_FAMILY(Registry, Resize, populateResizeLowerings)
+
 }  // namespace ts2coreml::lowering

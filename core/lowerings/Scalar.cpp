@@ -295,4 +295,6 @@ void populateScalarLowerings(Registry& r) {
     r.add("aten::__derive_index", lowerDeriveIndex);
 }
 
+TS2COREML_FAMILY(Registry, Scalar, populateScalarLowerings)
+
 }  // namespace ts2coreml::lowering

@@ -277,4 +277,6 @@ void populateShapeLowerings(Registry& r) {
     r.add("aten::dim", lowerDim);
 }
 
+TS2COREML_FAMILY(Registry, Shape, populateShapeLowerings)
+
 }  // namespace ts2coreml::lowering

@@ -1,5 +1,7 @@
 #include <ts2coreml/OpSchema.h>
 
+#include "mil/Families.h"
+
 #include <algorithm>
 
 namespace ts2coreml::mil {
@@ -94,12 +96,10 @@ std::vector<double> OpView::getDoubles(const std::string& name) const {
 
 void OpView::fail(const std::string& message) const { throw SchemaError("MIL op '" + schema_.name + "': " + message); }
 
-void populateBuiltinSchemas(SchemaTable& table);  // core/mil/ops/AllSchemas.cpp
-
 SchemaTable& SchemaTable::instance() {
     static SchemaTable* table = [] {
-        auto* t = new SchemaTable;  // never destroyed: lowerings in plugins may outlive static teardown
-        populateBuiltinSchemas(*t);
+        auto* t = new SchemaTable;            // never destroyed: lowerings in plugins may outlive static teardown
+        Families<SchemaTable>::populate(*t);  // every core/mil/ops/<Family>.cpp
         return t;
     }();
     return *table;

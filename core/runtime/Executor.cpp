@@ -1,5 +1,7 @@
 #include "runtime/Executor.h"
 
+#include "mil/Families.h"
+
 #include "runtime/TensorSupport.h"
 
 #include <c10/util/Exception.h>
@@ -97,19 +99,7 @@ std::optional<std::vector<int64_t>> KernelContext::optionalInts(const std::strin
 const KernelTable& KernelTable::builtin() {
     static const KernelTable* table = [] {
         auto* t = new KernelTable;  // never destroyed, like the schema table
-        populateElementwiseKernels(*t);
-        populateActivationKernels(*t);
-        populateConvolutionKernels(*t);
-        populatePoolingKernels(*t);
-        populateNormalizationKernels(*t);
-        populateLinearKernels(*t);
-        populateReductionKernels(*t);
-        populateTensorShapeKernels(*t);
-        populateIndexingKernels(*t);
-        populateTensorCreationKernels(*t);
-        populateSortingKernels(*t);
-        populateImageKernels(*t);
-        populateAttentionKernels(*t);
+        Families<KernelTable>::populate(*t);
         return t;
     }();
     return *table;

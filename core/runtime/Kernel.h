@@ -90,19 +90,4 @@ private:
     std::map<std::string, MultiKernel> kernels_;
 };
 
-/// Kernel populate functions, one per op family (core/runtime/kernels/<Family>.cpp).
-void populateElementwiseKernels(KernelTable& table);
-void populateActivationKernels(KernelTable& table);
-void populateConvolutionKernels(KernelTable& table);
-void populatePoolingKernels(KernelTable& table);
-void populateNormalizationKernels(KernelTable& table);
-void populateLinearKernels(KernelTable& table);
-void populateReductionKernels(KernelTable& table);
-void populateTensorShapeKernels(KernelTable& table);
-void populateIndexingKernels(KernelTable& table);
-void populateTensorCreationKernels(KernelTable& table);
-void populateSortingKernels(KernelTable& table);
-void populateImageKernels(KernelTable& table);
-void populateAttentionKernels(KernelTable& table);
-
 }  // namespace ts2coreml::runtime

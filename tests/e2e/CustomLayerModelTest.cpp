@@ -6,8 +6,8 @@
 #include "Converter.h"
 #include "e2e/CliTestSupport.h"
 #include "plugin/PluginLoader.h"
-#include "runtime/CustomLayerCheck.h"
 #include "runtime/RuntimeTestSupport.h"
+#include "verify/CustomLayerCheck.h"
 
 #include "Model.pb.h"
 
@@ -77,7 +77,7 @@ const spec::NeuralNetworkLayer* customLayerOf(const spec::Model& model) {
 }
 
 const mil::Operation* onlyCustomOp(const mil::Program& program) {
-    const auto ops = runtime::customLayerOps(program);
+    const auto ops = verify::customLayerOps(program);
     REQUIRE(ops.size() == 1);
     return ops.front();
 }
@@ -125,7 +125,7 @@ TEST_CASE("A custom layer converts to an .mlmodel and reads back with its class,
     CHECK(layer->outputtensor(0).dimvalue(1) == 3);
 
     // Read back: the same description on a custom_layer op, its output typed as declared.
-    const runtime::ReadModel read = runtime::readModel(options.outputPath);
+    const backend::ReadModel read = backend::readModel(options.outputPath);
     const mil::Operation* op = onlyCustomOp(*read.program);
     const mil::CustomLayer& c = *op->customLayer();
     CHECK(c.className == "HardShrink");
@@ -149,7 +149,7 @@ TEST_CASE("A custom layer converts to an .mlmodel and reads back with its class,
     REQUIRE(half);
     CHECK(half->custom().weights(0).floatvalue_size() == 0);
     CHECK(half->custom().weights(0).float16value().size() == 6);
-    const runtime::ReadModel halfRead = runtime::readModel(options.outputPath);
+    const backend::ReadModel halfRead = backend::readModel(options.outputPath);
     CHECK(onlyCustomOp(*halfRead.program)->customLayer()->weights[0]->toDoubles() ==
           std::vector<double>{0.25, -1.5, 3.0});
 }
@@ -234,7 +234,7 @@ TEST_CASE("LibTorch's values of a custom layer's inputs are those of the torch o
     fe.inputs = {{"x", TensorType::of(DType::Float32, {2, 4})}};
     fe.modelPath = model;
     const at::Tensor x = at::linspace(-1, 1, 8).reshape({2, 4});
-    const auto layers = runtime::torchCustomLayerInputs(model, fe, customRegistry(), {x});
+    const auto layers = verify::torchCustomLayerInputs(model, fe, customRegistry(), {x});
     REQUIRE(layers.size() == 1);
     CHECK(layers[0].className == "HardShrink");
     CHECK(layers[0].torchOp == "aten::hardshrink");

@@ -2,8 +2,8 @@
 // structure, and whose weight blobs equal the (folded) torch parameters they came from.
 #include "Converter.h"
 #include "TestSupport.h"
+#include "backend/ModelReader.h"
 #include "backend/mlprogram/MLPackageWriter.h"
-#include "runtime/ModelReader.h"
 
 #include <c10/util/Half.h>
 #include <doctest/doctest.h>
@@ -65,7 +65,7 @@ TEST_CASE("torchvision samples convert, read back, and keep their weights") {
             const fs::path out = dir / (std::string(s.name) + (fp16 ? "_fp16" : "_fp32") + ".mlpackage");
             PackageStats stats = writeMLPackage(*lowered.program, ModelOptions{}, out.string());
 
-            runtime::ReadModel read = runtime::readModel(out.string());
+            backend::ReadModel read = backend::readModel(out.string());
             REQUIRE(read.outputs.size() == 1);
             CHECK(read.outputs[0].type.sizes() == s.output);
             CHECK(read.outputs[0].type.dtype == DType::Float32);

@@ -3,7 +3,7 @@
 // naming the problem on bad input.
 #include "TestSupport.h"
 #include "e2e/CliTestSupport.h"
-#include "runtime/Npy.h"
+#include "verify/Npy.h"
 
 #include <doctest/doctest.h>
 
@@ -115,20 +115,20 @@ TEST_CASE("verify writes both sides with --dump and reads inputs back with --inp
             0);
     for (const char* f : {"x.input.npy", "output_0.torch.npy", "output_0.coreml.npy"})
         CHECK(fs::exists(fs::path(dumpA) / f));
-    const at::Tensor input = ts2coreml::runtime::readNpy(dumpA + "/x.input.npy");
+    const at::Tensor input = ts2coreml::verify::readNpy(dumpA + "/x.input.npy");
     CHECK(input.sizes() == at::IntArrayRef({1, 3, 224, 224}));
 
     // The same input from the file gives the same outputs; another seed gives other inputs.
     REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + dumpA +
                                   "/x.input.npy --dump " + dumpB)
                 .exitCode == 0);
-    CHECK(at::equal(ts2coreml::runtime::readNpy(dumpA + "/output_0.coreml.npy"),
-                    ts2coreml::runtime::readNpy(dumpB + "/output_0.coreml.npy")));
-    CHECK(at::equal(ts2coreml::runtime::readNpy(dumpA + "/output_0.torch.npy"),
-                    ts2coreml::runtime::readNpy(dumpB + "/output_0.torch.npy")));
+    CHECK(at::equal(ts2coreml::verify::readNpy(dumpA + "/output_0.coreml.npy"),
+                    ts2coreml::verify::readNpy(dumpB + "/output_0.coreml.npy")));
+    CHECK(at::equal(ts2coreml::verify::readNpy(dumpA + "/output_0.torch.npy"),
+                    ts2coreml::verify::readNpy(dumpB + "/output_0.torch.npy")));
     REQUIRE(runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --seed 8 --dump " + dumpB).exitCode ==
             0);
-    CHECK_FALSE(at::equal(input, ts2coreml::runtime::readNpy(dumpB + "/x.input.npy")));
+    CHECK_FALSE(at::equal(input, ts2coreml::verify::readNpy(dumpB + "/x.input.npy")));
 }
 
 TEST_CASE("verify exits 2 naming every problem with its input") {
@@ -145,7 +145,7 @@ TEST_CASE("verify exits 2 naming every problem with its input") {
         CHECK(v.err.find("none.mlpackage") != std::string::npos);
     }
     SUBCASE("an input file of the wrong shape, and an unknown input name") {
-        ts2coreml::runtime::writeNpy(dir / "small.npy", at::zeros({1, 3, 8, 8}));
+        ts2coreml::verify::writeNpy(dir / "small.npy", at::zeros({1, 3, 8, 8}));
         Run v =
             runTs2coreml(dir, "verify " + model("resnet18") + " " + package + " --input-file x=" + (dir / "small.npy") +
                                   " --input-file y=" + (dir / "small.npy"));

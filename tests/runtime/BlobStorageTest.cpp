@@ -2,8 +2,8 @@
 // with a clear error naming the file and the offset, never a crash.
 #include "runtime/RuntimeTestSupport.h"
 
+#include "backend/mlprogram/BlobStorage.h"
 #include "backend/mlprogram/MLPackageWriter.h"
-#include "runtime/BlobStorage.h"
 
 #include <doctest/doctest.h>
 
@@ -39,8 +39,8 @@ void patch(const fs::path& file, uint64_t offset, const void* bytes, size_t n) {
 
 std::string readError(const fs::path& pkg) {
     try {
-        runtime::readModel(pkg.string());
-    } catch (const runtime::ModelReadError& e) {
+        backend::readModel(pkg.string());
+    } catch (const backend::ModelReadError& e) {
         return e.what();
     }
     return "";
@@ -49,22 +49,22 @@ std::string readError(const fs::path& pkg) {
 }  // namespace
 
 TEST_CASE("the blob storage layout is Apple's") {
-    CHECK(sizeof(runtime::blob::StorageHeader) == 64);
-    CHECK(sizeof(runtime::blob::Metadata) == 64);
-    CHECK(static_cast<uint32_t>(runtime::blob::DataType::Float16) == 1);
-    CHECK(static_cast<uint32_t>(runtime::blob::DataType::Float32) == 2);
-    CHECK(static_cast<uint32_t>(runtime::blob::DataType::UInt8) == 3);
-    CHECK(static_cast<uint32_t>(runtime::blob::DataType::Int8) == 4);
-    CHECK(static_cast<uint32_t>(runtime::blob::DataType::Int32) == 14);
-    CHECK(runtime::blob::dataTypeName(4) == "int8");
-    CHECK(runtime::blob::dataTypeName(99) == "unknown code 99");
+    CHECK(sizeof(backend::blob::StorageHeader) == 64);
+    CHECK(sizeof(backend::blob::Metadata) == 64);
+    CHECK(static_cast<uint32_t>(backend::blob::DataType::Float16) == 1);
+    CHECK(static_cast<uint32_t>(backend::blob::DataType::Float32) == 2);
+    CHECK(static_cast<uint32_t>(backend::blob::DataType::UInt8) == 3);
+    CHECK(static_cast<uint32_t>(backend::blob::DataType::Int8) == 4);
+    CHECK(static_cast<uint32_t>(backend::blob::DataType::Int32) == 14);
+    CHECK(backend::blob::dataTypeName(4) == "int8");
+    CHECK(backend::blob::dataTypeName(99) == "unknown code 99");
 }
 
 TEST_CASE("an intact weight file reads") {
     TempDir dir("blob-intact");
     const fs::path pkg = writeLinearPackage(dir.path());
     CHECK(readError(pkg).empty());
-    runtime::BlobStorageReader reader(weightFile(pkg).string());
+    backend::BlobStorageReader reader(weightFile(pkg).string());
     CHECK(reader.count() == 1);
     auto c = reader.read(64, DType::Float32, {8, 16});
     CHECK(c->numel() == 128);

@@ -120,8 +120,8 @@ struct HandMadeModel {
 
 std::string readError(const std::string& path) {
     try {
-        runtime::readModel(path);
-    } catch (const runtime::ModelReadError& e) {
+        backend::readModel(path);
+    } catch (const backend::ModelReadError& e) {
         return e.what();
     }
     return "";
@@ -134,8 +134,8 @@ TEST_CASE("a hand-made package reads back into an executable program") {
     HandMadeModel m;
     const fs::path pkg = dir.path() / "m.mlpackage";
     m.write(pkg);
-    const runtime::ReadModel read = runtime::readModel(pkg.string());
-    CHECK(read.kind == runtime::ModelKind::MLProgram);
+    const backend::ReadModel read = backend::readModel(pkg.string());
+    CHECK(read.kind == backend::ModelKind::MLProgram);
     CHECK(read.specificationVersion == 6);
     CHECK(read.blobCount == 1);
     REQUIRE(read.inputs.size() == 1);
@@ -300,7 +300,7 @@ TEST_CASE("a package written by the ML Program writer reads back and runs like i
     ModelOptions options;
     options.target = Target::iOS16;
     writeMLPackage(program, options, pkg);
-    const runtime::ReadModel read = runtime::readModel(pkg);
+    const backend::ReadModel read = backend::readModel(pkg);
     CHECK(read.blobCount >= 1);
     CHECK(read.specificationVersion == 7);
     REQUIRE(read.inputs.size() == 1);
@@ -325,7 +325,7 @@ TEST_CASE("flexible input shapes keep their bounds through the file") {
     TempDir dir("reader-flexible");
     const std::string pkg = (dir.path() / "f.mlpackage").string();
     writeMLPackage(program, ModelOptions{}, pkg);
-    const runtime::ReadModel read = runtime::readModel(pkg);
+    const backend::ReadModel read = backend::readModel(pkg);
     const TensorType& in = read.program->main().body.inputs().at(0)->type();
     REQUIRE(in.rank() == 2);
     CHECK_FALSE(in.shape[0].isStatic());

@@ -4,8 +4,8 @@
 // an input), conditional, or both; a branch may have no else network.
 #include "runtime/RuntimeTestSupport.h"
 
+#include "backend/ModelReader.h"
 #include "runtime/Executor.h"
-#include "runtime/ModelReader.h"
 
 #include <doctest/doctest.h>
 
@@ -61,7 +61,7 @@ struct HandMade {
         TempDir dir("nn-control-flow");
         const std::string file = (dir.path() / "m.mlmodel").string();
         std::ofstream(file, std::ios::binary) << model.SerializeAsString();
-        const runtime::ReadModel read = runtime::readModel(file);
+        const backend::ReadModel read = backend::readModel(file);
         return runtime::execute(*read.program, {{"x", x}, {"n", at::full({1}, n)}}).at(0);
     }
 };
@@ -141,7 +141,7 @@ TEST_CASE("malformed NeuralNetwork loops are refused naming the layer") {
     auto readError = [&] {
         std::ofstream(file, std::ios::binary | std::ios::trunc) << m.model.SerializeAsString();
         try {
-            runtime::readModel(file);
+            backend::readModel(file);
         } catch (const std::exception& e) {
             return std::string(e.what());
         }

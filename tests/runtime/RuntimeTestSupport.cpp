@@ -1,8 +1,8 @@
 #include "runtime/RuntimeTestSupport.h"
 
+#include "backend/mlprogram/BlobStorage.h"
 #include "backend/mlprogram/MLPackageWriter.h"
 #include "backend/neuralnetwork/NeuralNetworkWriter.h"
-#include "runtime/BlobStorage.h"
 #include "runtime/TensorSupport.h"
 
 #include <doctest/doctest.h>
@@ -83,15 +83,15 @@ std::string text(const at::Tensor& t) {
 
 // ---- blob storage --------------------------------------------------------------------------------
 
-BlobFileBuilder::BlobFileBuilder() : bytes_(sizeof(runtime::blob::StorageHeader), '\0') {
-    runtime::blob::StorageHeader h;
+BlobFileBuilder::BlobFileBuilder() : bytes_(sizeof(backend::blob::StorageHeader), '\0') {
+    backend::blob::StorageHeader h;
     std::memcpy(&bytes_[0], &h, sizeof h);
 }
 
 uint64_t BlobFileBuilder::add(uint32_t dtypeCode, const void* data, size_t bytes) {
     bytes_.append((64 - bytes_.size() % 64) % 64, '\0');
     const uint64_t offset = bytes_.size();
-    runtime::blob::Metadata m;
+    backend::blob::Metadata m;
     m.dtype = dtypeCode;
     m.sizeInBytes = bytes;
     m.offset = offset + sizeof m;
@@ -104,7 +104,7 @@ uint64_t BlobFileBuilder::add(uint32_t dtypeCode, const void* data, size_t bytes
 
 uint64_t BlobFileBuilder::add(const at::Tensor& t) {
     const at::Tensor c = t.contiguous();
-    const auto code = runtime::blob::dataTypeFor(*runtime::milDType(c.scalar_type()));
+    const auto code = backend::blob::dataTypeFor(*runtime::milDType(c.scalar_type()));
     return add(static_cast<uint32_t>(*code), c.data_ptr(), c.nbytes());
 }
 
@@ -135,12 +135,12 @@ NumericalResult convertAndCompare(const std::string& name, const std::string& so
     auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
     std::vector<at::Tensor> feed;
     for (const TestInput& in : inputs)
-        feed.push_back(runtime::randomInput(TensorType::of(in.dtype, in.sizes), in.sizes, gen));
+        feed.push_back(verify::randomInput(TensorType::of(in.dtype, in.sizes), in.sizes, gen));
     if (!options.feed.empty()) feed = options.feed;
 
     // LibTorch first, on a module of its own: lowering freezes its module in place.
     torch::jit::Module reference = scriptModule(source);
-    const std::vector<at::Tensor> expected = runtime::runReference(reference, feed);
+    const std::vector<at::Tensor> expected = verify::runReference(reference, feed);
 
     static const LoweringRegistry builtins = LoweringRegistry::withBuiltins();
     FrontendOptions frontend;
@@ -163,7 +163,7 @@ NumericalResult convertAndCompare(const std::string& name, const std::string& so
     } else {
         writeMLPackage(*lowered.program, modelOptions, package);
     }
-    const runtime::ReadModel model = runtime::readModel(package);
+    const backend::ReadModel model = backend::readModel(package);
 
     std::map<std::string, at::Tensor> named;
     const auto& programInputs = model.program->main().body.inputs();
@@ -178,12 +178,12 @@ NumericalResult convertAndCompare(const std::string& name, const std::string& so
                         std::to_string(actual.size());
         return result;
     }
-    const runtime::Tolerance tol = options.tolerance.value_or(
-        options.precision == Precision::Float16 ? runtime::fp16Tolerance() : runtime::fp32Tolerance());
+    const verify::Tolerance tol = options.tolerance.value_or(
+        options.precision == Precision::Float16 ? verify::fp16Tolerance() : verify::fp32Tolerance());
     result.pass = true;
     const auto& outputs = model.program->main().body.outputs();
     for (size_t i = 0; i < actual.size(); ++i) {
-        auto c = runtime::compareOutput(outputs[i]->name(), expected[i], actual[i], tol);
+        auto c = verify::compareOutput(outputs[i]->name(), expected[i], actual[i], tol);
         std::ostringstream line;
         line << c.name << " " << at::IntArrayRef(c.shape) << " max abs " << c.maxAbsError << " (scale " << c.scale
              << ") " << (c.pass ? "PASS" : "FAIL") << (c.problem.empty() ? "" : ": " + c.problem);

@@ -4,10 +4,10 @@
 #pragma once
 
 #include "Converter.h"
+#include "backend/ModelReader.h"
 #include "lowerings/LoweringTestSupport.h"
 #include "runtime/Executor.h"
-#include "runtime/ModelReader.h"
-#include "runtime/Verification.h"
+#include "verify/Verification.h"
 
 #include <ts2coreml/Builder.h>
 
@@ -76,7 +76,7 @@ struct NumericalOptions {
     Target target = Target::iOS15;
     const LoweringRegistry* registry = nullptr;  ///< null: the built-ins
     uint64_t seed = 0;
-    std::optional<runtime::Tolerance> tolerance;  ///< default by precision
+    std::optional<verify::Tolerance> tolerance;  ///< default by precision
     /// The inputs to feed, instead of seeded random ones of the case's sizes.
     std::vector<at::Tensor> feed;
     /// NeuralNetwork: written as an .mlmodel of layers (fp32, the target raised as layers need).
@@ -86,7 +86,7 @@ struct NumericalOptions {
 };
 
 struct NumericalResult {
-    std::vector<runtime::OutputComparison> outputs;
+    std::vector<verify::OutputComparison> outputs;
     bool pass = false;
     std::string report;  ///< one line per output
 };

@@ -3,7 +3,10 @@
 // writing them into blobs named after the cond's outputs, and a loop keeps its variables in blobs
 // named after the while_loop's outputs, which the body overwrites at the end of each iteration.
 // CopyLayer is the one layer allowed to overwrite a blob that already exists.
+#include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
+
+#include "mil/Families.h"
 
 namespace ts2coreml::nn {
 
@@ -107,5 +110,119 @@ void writeWhileLoop(NetworkState& net, const mil::Operation& op, const BlockWrit
     l.set_name(net.freshLayerName(layerBase(op, "loop")));
     l.mutable_loop()->Swap(&loop);
 }
+
+// ---- Reading back. Nested networks share the network's blobs: a branch or loop body reads the
+// blobs defined before it and may overwrite them (with copy layers). In MIL the blobs a nested
+// network overwrites become the outputs of cond, or the variables of while_loop.
+
+namespace {
+
+using Layer = spec::NeuralNetworkLayer;
+
+/// Every blob the layers write, nested networks included.
+void collectWritten(const LayerReader::Layers& layers, std::set<std::string>& out) {
+    for (const Layer& l : layers) {
+        for (const auto& o : l.output()) out.insert(o);
+        if (l.has_branch()) {
+            collectWritten(l.branch().ifbranch().layers(), out);
+            collectWritten(l.branch().elsebranch().layers(), out);
+        }
+        if (l.has_loop()) {
+            collectWritten(l.loop().conditionnetwork().layers(), out);
+            collectWritten(l.loop().bodynetwork().layers(), out);
+        }
+    }
+}
+
+// BranchLayer -> cond. Its results: blobs that exist before the branch, or that both branches
+// define. A branch without an else network passes its blobs through unchanged. The predicate is
+// true when |x| > 1e-6, as in Apple's spec.
+void readBranch(LayerReader& r) {
+    const auto& p = r.layer().branch();
+    mil::Value* pred = r.truth(r.in());
+    std::set<std::string> thenWrites, elseWrites;
+    collectWritten(p.ifbranch().layers(), thenWrites);
+    collectWritten(p.elsebranch().layers(), elseWrites);
+    const auto before = r.blobs();
+    std::set<std::string> all = thenWrites;
+    all.insert(elseWrites.begin(), elseWrites.end());
+    std::vector<std::string> results;
+    for (const auto& n : all)
+        if (before.count(n) || (thenWrites.count(n) && elseWrites.count(n))) results.push_back(n);
+    auto run = [&](const spec::NeuralNetwork& net) {
+        return [&, net = &net]() {
+            r.setBlobs(before);
+            r.readLayers(net->layers());
+            return r.blobsNamed(results);
+        };
+    };
+    const auto outs = r.builder().cond(pred, run(p.ifbranch()), run(p.elsebranch()));
+    r.setBlobs(before);
+    for (size_t i = 0; i < results.size(); ++i) r.define(results[i], outs[i]);
+}
+
+// LoopLayer -> while_loop. Its variables: blobs that exist before the loop and that it overwrites;
+// a loop counted by maxLoopIterations or by an input gets an iteration-count variable too.
+void readLoop(LayerReader& r) {
+    const auto& p = r.layer().loop();
+    const bool conditional = !p.conditionvar().empty();
+    const bool counted = r.inputs() > 0 || p.maxloopiterations() > 0;
+    if (conditional != p.has_conditionnetwork()) r.fail("conditionVar and conditionNetwork must be given together");
+    if (!conditional && !counted) r.fail("a loop needs a condition network or an iteration count");
+    std::set<std::string> writes;
+    collectWritten(p.conditionnetwork().layers(), writes);
+    collectWritten(p.bodynetwork().layers(), writes);
+    const auto before = r.blobs();
+    std::vector<std::string> carried;
+    for (const auto& n : writes)
+        if (before.count(n)) carried.push_back(n);
+    std::vector<mil::Value*> vars = r.blobsNamed(carried);
+    mil::Builder& b = r.builder();
+    mil::Value* limit = nullptr;
+    if (counted) {
+        limit = r.inputs() > 0 ? r.single(r.in()) : b.scalar(static_cast<float>(p.maxloopiterations()));
+        vars.push_back(b.scalar(0.0f));  // the iteration count
+    }
+    auto bind = [&](const std::vector<mil::Value*>& values) {
+        auto blobs = before;
+        for (size_t i = 0; i < carried.size(); ++i) blobs[carried[i]] = values[i];
+        r.setBlobs(std::move(blobs));
+    };
+    auto condition = [&](const std::vector<mil::Value*>& values) -> std::vector<mil::Value*> {
+        bind(values);
+        mil::Value* go = nullptr;
+        if (conditional) {
+            r.readLayers(p.conditionnetwork().layers());
+            go = r.truth(r.blob(p.conditionvar()));
+        }
+        if (counted) {
+            mil::Value* more = b.add("less", {{"x", values.back()}, {"y", limit}});
+            go = go ? b.add("logical_and", {{"x", go}, {"y", more}}) : more;
+        }
+        return {go};
+    };
+    auto body = [&](const std::vector<mil::Value*>& values) {
+        bind(values);
+        r.readLayers(p.bodynetwork().layers());
+        std::vector<mil::Value*> next = r.blobsNamed(carried);
+        if (counted) next.push_back(b.add("add", {{"x", values.back()}, {"y", 1.0}}));
+        return next;
+    };
+    const auto outs = b.whileLoop(vars, condition, body);
+    r.setBlobs(before);
+    for (size_t i = 0; i < carried.size(); ++i) r.define(carried[i], outs[i]);
+}
+
+}  // namespace
+
+// cond and while_loop are written by the network writer itself (writeCond, writeWhileLoop: they
+// recurse into blocks); their layers read back here.
+void populateControlFlowLayers(LayerTable& t) {
+    t.reads(Layer::kBranch, readBranch);
+    t.reads(Layer::kLoop, readLoop);
+    t.reads(Layer::kCopy, [](LayerReader& r) { r.out(r.add("identity", {{"x", r.in()}})); });
+}
+
+TS2COREML_FAMILY(LayerTable, ControlFlow, populateControlFlowLayers)
 
 }  // namespace ts2coreml::nn

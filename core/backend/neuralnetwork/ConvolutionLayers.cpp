@@ -1,5 +1,7 @@
 // conv and conv_transpose -> ConvolutionLayerParams (2-D; 1-D runs as 2-D with a unit height).
+#include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
+#include "mil/Families.h"
 
 namespace ts2coreml::nn {
 
@@ -93,11 +95,44 @@ void convolution(LayerWriter& w, bool transpose) {
     if (rank == 3) w.layer({y}).mutable_squeeze()->add_axes(-2);
 }
 
+// ConvolutionLayerParams -> conv or conv_transpose; weights [C_out, C_in / groups, kH, kW] (deconvolution:
+// [C_in, C_out / groups, kH, kW]).
+void readConvolution(LayerReader& r) {
+    const auto& p = r.layer().convolution();
+    if (p.kernelsize_size() != 2) r.fail("a convolution needs a 2-D kernel size");
+    const auto groups = static_cast<int64_t>(std::max<uint64_t>(p.ngroups(), 1));
+    const int64_t kh = static_cast<int64_t>(p.kernelsize(0)), kw = static_cast<int64_t>(p.kernelsize(1));
+    const auto kc = static_cast<int64_t>(p.kernelchannels()), oc = static_cast<int64_t>(p.outputchannels());
+    const std::vector<int64_t> wshape =
+        p.isdeconvolution() ? std::vector<int64_t>{kc, oc / groups, kh, kw} : std::vector<int64_t>{oc, kc, kh, kw};
+    mil::Value* x = r.in();
+    mil::OperandList ops{{"x", x}, {"weight", r.weights(p.weights(), wshape, "weights")}};
+    if (p.hasbias()) ops.push_back({"bias", r.weights(p.bias(), {oc}, "bias")});
+    ops.push_back({"strides", p.stride_size() ? r.ints(p.stride()) : std::vector<int64_t>{1, 1}});
+    ops.push_back({"dilations", p.dilationfactor_size() ? r.ints(p.dilationfactor()) : std::vector<int64_t>{1, 1}});
+    ops.push_back({"groups", groups});
+    if (p.has_same()) {
+        ops.push_back(
+            {"pad_type", p.same().asymmetrymode() == spec::SamePadding::TOP_LEFT_HEAVY ? "same_lower" : "same"});
+    } else {
+        ops.push_back({"pad_type", "custom"});
+        ops.push_back({"pad", r.padding(p.valid().paddingamounts())});
+    }
+    if (p.isdeconvolution() && p.outputshape_size() == 2 && x->type().shape[0].isStatic())
+        ops.push_back(
+            {"output_shape", std::vector<int64_t>{x->type().shape[0].size, oc, static_cast<int64_t>(p.outputshape(0)),
+                                                  static_cast<int64_t>(p.outputshape(1))}});
+    r.out(r.add(p.isdeconvolution() ? "conv_transpose" : "conv", ops));
+}
+
 }  // namespace
 
 void populateConvolutionLayers(LayerTable& t) {
     t.add("conv", [](LayerWriter& w) { convolution(w, false); });
     t.add("conv_transpose", [](LayerWriter& w) { convolution(w, true); });
+    t.reads(spec::NeuralNetworkLayer::kConvolution, readConvolution);
 }
+
+TS2COREML_FAMILY(LayerTable, Convolution, populateConvolutionLayers)
 
 }  // namespace ts2coreml::nn

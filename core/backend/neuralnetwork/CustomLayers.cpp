@@ -1,6 +1,9 @@
 // custom_layer -> CustomLayerParams: a layer the app implements (MLCustomLayer). It has no op
 // schema; the op's mil::CustomLayer carries the class name, description, parameters and weights.
+#include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
+
+#include "mil/Families.h"
 
 #include <type_traits>
 #include <variant>
@@ -64,5 +67,62 @@ void writeCustomLayer(NetworkState& net, const mil::Operation& op) {
     for (const auto& [name, value] : custom->parameters) fillParameter((*params->mutable_parameters())[name], value);
     for (const auto& w : custom->weights) net.fillWeights(*params->add_weights(), *w);
 }
+
+namespace {
+
+// CustomLayerParams -> a custom_layer op, which the executor runs with a reference kernel if one is
+// given for its class. Outputs are fp32 of the declared outputTensor rank and sizes (-1:
+// flexible); a file declaring none gets the first input's shape. Weights are flat fp32 lists (the
+// file keeps no weight shapes).
+void readCustom(LayerReader& r) {
+    using P = spec::CustomLayerParams::CustomLayerParamValue;
+    const auto& p = r.layer().custom();
+    auto layer = std::make_shared<mil::CustomLayer>();
+    layer->className = p.classname();
+    layer->description = p.description();
+    for (const auto& [name, v] : p.parameters()) {
+        switch (v.value_case()) {
+            case P::kDoubleValue: layer->parameters[name] = v.doublevalue(); break;
+            case P::kStringValue: layer->parameters[name] = v.stringvalue(); break;
+            case P::kIntValue: layer->parameters[name] = v.intvalue(); break;
+            case P::kLongValue: layer->parameters[name] = v.longvalue(); break;
+            case P::kBoolValue: layer->parameters[name] = v.boolvalue(); break;
+            default: r.fail("parameter '" + name + "' holds no value");
+        }
+    }
+    for (int i = 0; i < p.weights_size(); ++i) {
+        std::vector<float> values = r.floats(p.weights(i), "weight " + std::to_string(i));
+        const auto n = static_cast<int64_t>(values.size());
+        layer->weights.push_back(mil::ConstData::fromFloats(values, {n}));
+    }
+    std::vector<mil::Value*> values = r.allInputs();
+    if (values.empty()) r.fail("custom layer of class '" + layer->className + "' has no inputs");
+    std::vector<TensorType> types;
+    const auto& l = r.layer();
+    for (int i = 0; i < l.output_size(); ++i) {
+        if (i >= l.outputtensor_size()) {
+            types.push_back(values.front()->type());
+            continue;
+        }
+        const spec::Tensor& t = l.outputtensor(i);
+        if (static_cast<int>(t.rank()) != t.dimvalue_size())
+            r.fail("output tensor " + std::to_string(i) + " has rank " + std::to_string(t.rank()) + " and " +
+                   std::to_string(t.dimvalue_size()) + " sizes");
+        TensorType type;
+        for (int d = 0; d < t.dimvalue_size(); ++d)
+            type.shape.push_back(t.dimvalue(d) >= 0 ? Dim::fixed(t.dimvalue(d))
+                                                    : Dim::symbolic(l.output(i) + "_d" + std::to_string(d)));
+        types.push_back(type);
+    }
+    const auto outs = r.builder().customLayer(layer, values, types);
+    for (size_t i = 0; i < outs.size(); ++i) r.out(outs[i], i);
+}
+
+}  // namespace
+
+// custom_layer ops are written by the network writer (writeCustomLayer: they have no schema).
+void populateCustomLayers(LayerTable& t) { t.reads(spec::NeuralNetworkLayer::kCustom, readCustom); }
+
+TS2COREML_FAMILY(LayerTable, Custom, populateCustomLayers)
 
 }  // namespace ts2coreml::nn

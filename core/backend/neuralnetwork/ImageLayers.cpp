@@ -4,7 +4,9 @@
 //   Upsample DEFAULT, ResizeBilinear UPSAMPLE_MODE   i * in / out            (MIL DEFAULT)
 //   Upsample ALIGN_CORNERS_TRUE, STRICT_ALIGN_ENDPOINTS  i * (in - 1) / (out - 1)
 //   Upsample ALIGN_CORNERS_FALSE (iOS14)             (i + 0.5) * in / out - 0.5  (half-pixel centers)
+#include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
+#include "mil/Families.h"
 
 #include <cmath>
 
@@ -89,12 +91,55 @@ void resizeBilinear(LayerWriter& w) {
                static_cast<double>(o[r - 1]) / static_cast<double>(in[r - 1]));
 }
 
+// UpsampleLayerParams -> upsample_nearest_neighbor (NN) or upsample_bilinear with the linear mode's
+// corner alignment.
+void readUpsample(LayerReader& r) {
+    const auto& p = r.layer().upsample();
+    mil::OperandList ops{{"x", r.in()}};
+    if (p.fractionalscalingfactor_size() == 2) {
+        ops.push_back({"scale_factor_height", double{p.fractionalscalingfactor(0)}});
+        ops.push_back({"scale_factor_width", double{p.fractionalscalingfactor(1)}});
+    } else if (p.scalingfactor_size() == 2) {
+        ops.push_back({"scale_factor_height", static_cast<int64_t>(p.scalingfactor(0))});
+        ops.push_back({"scale_factor_width", static_cast<int64_t>(p.scalingfactor(1))});
+    } else {
+        r.fail("needs two scaling factors");
+    }
+    if (p.mode() == spec::UpsampleLayerParams::NN) return r.out(r.add("upsample_nearest_neighbor", ops));
+    const auto mode = p.linearupsamplemode();
+    ops.push_back({"align_corners", mode == spec::UpsampleLayerParams::ALIGN_CORNERS_TRUE});
+    ops.push_back({"half_pixel_centers", mode == spec::UpsampleLayerParams::ALIGN_CORNERS_FALSE});
+    r.out(r.add("upsample_bilinear", ops));
+}
+
+// ResizeBilinearLayerParams -> resize_bilinear with the sampling mode's MIL name.
+void readResizeBilinear(LayerReader& r) {
+    const auto& p = r.layer().resizebilinear();
+    if (p.targetsize_size() != 2) r.fail("needs a target size [H, W]");
+    const char* mode = "DEFAULT";
+    switch (p.mode().samplingmethod()) {
+        case spec::SamplingMode::STRICT_ALIGN_ENDPOINTS_MODE: mode = "STRICT_ALIGN_CORNERS"; break;
+        case spec::SamplingMode::ALIGN_ENDPOINTS_MODE: mode = "ALIGN_CORNERS"; break;
+        case spec::SamplingMode::UPSAMPLE_MODE: mode = "DEFAULT"; break;
+        case spec::SamplingMode::ROI_ALIGN_MODE: mode = "OFFSET_CORNERS"; break;
+        default: r.fail("unknown sampling mode");
+    }
+    r.out(r.add("resize_bilinear", {{"x", r.in()},
+                                    {"target_size_height", static_cast<int64_t>(p.targetsize(0))},
+                                    {"target_size_width", static_cast<int64_t>(p.targetsize(1))},
+                                    {"sampling_mode", mode}}));
+}
+
 }  // namespace
 
 void populateImageLayers(LayerTable& t) {
     t.add("upsample_nearest_neighbor", upsampleNearest);
     t.add("upsample_bilinear", upsampleBilinear);
     t.add("resize_bilinear", resizeBilinear);
+    t.reads(spec::NeuralNetworkLayer::kUpsample, readUpsample);
+    t.reads(spec::NeuralNetworkLayer::kResizeBilinear, readResizeBilinear);
 }
+
+TS2COREML_FAMILY(LayerTable, Image, populateImageLayers)
 
 }  // namespace ts2coreml::nn

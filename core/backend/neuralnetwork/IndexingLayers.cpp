@@ -1,6 +1,8 @@
 // slice_by_index / slice_by_size -> SliceStatic or SliceDynamic (+ Squeeze); gather family ->
 // Gather, GatherAlongAxis, GatherND; range_1d -> RangeDynamic.
+#include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
+#include "mil/Families.h"
 
 namespace ts2coreml::nn {
 
@@ -97,6 +99,46 @@ void gather(LayerWriter& w) {
 // range_1d(end, start, step) -> RangeDynamic with the three as its inputs, in that order.
 void range1d(LayerWriter& w) { w.layer({w.in("end"), w.in("start"), w.in("step")}).mutable_rangedynamic(); }
 
+// RangeDynamic: each input holds one value: the end, then (optionally) the start and the step.
+void readRange(LayerReader& r) {
+    const auto& p = r.layer().rangedynamic();
+    mil::Value* end = r.single(r.in(0));
+    mil::Value* start = r.inputs() > 1 ? r.single(r.in(1)) : r.builder().scalar(p.startvalue());
+    mil::Value* step = r.inputs() > 2 ? r.single(r.in(2)) : r.builder().scalar(p.stepsizevalue());
+    r.out(r.add("range_1d", {{"end", end}, {"start", start}, {"step", step}}));
+}
+
+void readSlice(LayerReader& r, mil::Value* x, mil::Value* begin, mil::Value* end, const std::vector<bool>& beginMask,
+               const std::vector<bool>& endMask, const std::vector<int64_t>& strides,
+               const std::vector<bool>& squeeze) {
+    mil::OperandList ops{
+        {"x", x}, {"begin", begin}, {"end", end}, {"begin_mask", r.bools(beginMask)}, {"end_mask", r.bools(endMask)}};
+    if (!strides.empty()) ops.push_back({"stride", strides});
+    bool anySqueeze = false;
+    for (bool s : squeeze) anySqueeze = anySqueeze || s;
+    if (anySqueeze) ops.push_back({"squeeze_mask", r.bools(squeeze)});
+    r.out(r.add("slice_by_index", ops));
+}
+
+void readSliceStatic(LayerReader& r) {
+    const auto& p = r.layer().slicestatic();
+    const size_t n = static_cast<size_t>(p.beginids_size());
+    mil::Builder& b = r.builder();
+    readSlice(r, r.in(), b.constant(mil::Literal(r.ints(p.beginids()))), b.constant(mil::Literal(r.ints(p.endids()))),
+              r.boolsOf(p.beginmasks(), n), r.boolsOf(p.endmasks(), n), r.ints(p.strides()),
+              r.boolsOf(p.squeezemasks(), n));
+}
+
+// SliceDynamic: begin (and end) from blobs.
+void readSliceDynamic(LayerReader& r) {
+    const auto& p = r.layer().slicedynamic();
+    if (r.inputs() > 3) r.fail("slicing with computed strides or masks is not supported");
+    const size_t n = static_cast<size_t>(p.beginmasks_size());
+    mil::Value* end = r.inputs() > 2 ? r.asInt(r.in(2)) : r.builder().constant(mil::Literal(r.ints(p.endids())));
+    readSlice(r, r.in(0), r.asInt(r.in(1)), end, r.boolsOf(p.beginmasks(), n), r.boolsOf(p.endmasks(), n),
+              r.ints(p.strides()), r.boolsOf(p.squeezemasks(), n));
+}
+
 }  // namespace
 
 void populateIndexingLayers(LayerTable& t) {
@@ -111,6 +153,22 @@ void populateIndexingLayers(LayerTable& t) {
         if (w.params().getInt("batch_dims") != 0) w.unsupported("gather_nd with batch_dims");
         w.layer({w.in("x"), w.in("indices")}).mutable_gathernd();
     });
+    using L = spec::NeuralNetworkLayer;
+    t.reads(L::kRangeDynamic, readRange);
+    t.reads(L::kSliceStatic, readSliceStatic);
+    t.reads(L::kSliceDynamic, readSliceDynamic);
+    t.reads(L::kGather, [](LayerReader& r) {
+        r.out(r.add("gather", {{"x", r.in(0)}, {"indices", r.asInt(r.in(1))}, {"axis", r.layer().gather().axis()}}));
+    });
+    t.reads(L::kGatherAlongAxis, [](LayerReader& r) {
+        r.out(r.add("gather_along_axis",
+                    {{"x", r.in(0)}, {"indices", r.asInt(r.in(1))}, {"axis", r.layer().gatheralongaxis().axis()}}));
+    });
+    t.reads(L::kGatherND, [](LayerReader& r) {
+        r.out(r.add("gather_nd", {{"x", r.in(0)}, {"indices", r.asInt(r.in(1))}}));
+    });
 }
+
+TS2COREML_FAMILY(LayerTable, Indexing, populateIndexingLayers)
 
 }  // namespace ts2coreml::nn

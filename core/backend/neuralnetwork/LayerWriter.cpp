@@ -1,5 +1,7 @@
 #include "backend/neuralnetwork/LayerWriter.h"
 
+#include "mil/Families.h"
+
 #include <c10/util/Half.h>
 
 #include <cstring>
@@ -115,9 +117,24 @@ spec::NeuralNetworkLayer& LayerWriter::layer(const std::vector<std::string>& inp
     return l;
 }
 
+void LayerTable::add(const std::string& opType, LayerFn fn) {
+    if (!fns_.emplace(opType, std::move(fn)).second)
+        throw std::logic_error("a NeuralNetwork writer for MIL op '" + opType + "' is declared twice");
+}
+
+void LayerTable::reads(LayerKind kind, LayerReadFn fn) {
+    if (!readers_.emplace(kind, std::move(fn)).second)
+        throw std::logic_error("a reader for NeuralNetwork layer '" + layerKindName(kind) + "' is declared twice");
+}
+
 const LayerFn* LayerTable::find(const std::string& opType) const {
     auto it = fns_.find(opType);
     return it == fns_.end() ? nullptr : &it->second;
+}
+
+const LayerReadFn* LayerTable::findReader(LayerKind kind) const {
+    auto it = readers_.find(kind);
+    return it == readers_.end() ? nullptr : &it->second;
 }
 
 std::vector<std::string> LayerTable::opTypes() const {
@@ -126,19 +143,22 @@ std::vector<std::string> LayerTable::opTypes() const {
     return names;
 }
 
+std::vector<LayerTable::LayerKind> LayerTable::layerKinds() const {
+    std::vector<LayerKind> kinds;
+    for (const auto& [kind, _] : readers_) kinds.push_back(kind);
+    return kinds;
+}
+
+std::string layerKindName(LayerTable::LayerKind kind) {
+    if (kind == spec::NeuralNetworkLayer::LAYER_NOT_SET) return "no parameters";
+    const auto* field = spec::NeuralNetworkLayer::descriptor()->FindFieldByNumber(static_cast<int>(kind));
+    return field ? field->name() : "layer " + std::to_string(static_cast<int>(kind));
+}
+
 const LayerTable& LayerTable::builtin() {
     static const LayerTable table = [] {
         LayerTable t;
-        populateConvolutionLayers(t);
-        populatePoolingLayers(t);
-        populateNormalizationLayers(t);
-        populateActivationLayers(t);
-        populateElementwiseLayers(t);
-        populateLinearLayers(t);
-        populateReductionLayers(t);
-        populateTensorShapeLayers(t);
-        populateIndexingLayers(t);
-        populateImageLayers(t);
+        Families<LayerTable>::populate(t);
         return t;
     }();
     return table;

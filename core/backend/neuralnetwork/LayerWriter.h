@@ -126,28 +126,36 @@ private:
 
 using LayerFn = std::function<void(LayerWriter&)>;
 
-/// MIL op type -> the function writing its layers. Families add theirs in populate functions.
+class LayerReader;
+using LayerReadFn = std::function<void(LayerReader&)>;
+
+/// Both directions of the NeuralNetwork format, declared by the layer families: MIL op type -> the
+/// function writing its layers, and layer kind -> the function reading such a layer back into MIL
+/// ops (for the layers ts2coreml writes, and for the layers of Apple's spec read from other
+/// tools). Each family file adds its own in one populate function (TS2COREML_FAMILY).
 class LayerTable {
 public:
+    using LayerKind = spec::NeuralNetworkLayer::LayerCase;
+
     static const LayerTable& builtin();
-    void add(const std::string& opType, LayerFn fn) { fns_[opType] = std::move(fn); }
+    /// `opType` is written by `fn`; a second writer for the same op is a logic_error.
+    void add(const std::string& opType, LayerFn fn);
+    /// Layers of `kind` are read back by `fn`; a second reader for the same kind is a logic_error.
+    void reads(LayerKind kind, LayerReadFn fn);
     const LayerFn* find(const std::string& opType) const;
+    const LayerReadFn* findReader(LayerKind kind) const;
+    /// The MIL ops with a NeuralNetwork form, sorted.
     std::vector<std::string> opTypes() const;
+    /// The layer kinds read back.
+    std::vector<LayerKind> layerKinds() const;
 
 private:
     std::map<std::string, LayerFn> fns_;
+    std::map<LayerKind, LayerReadFn> readers_;
 };
 
-void populateConvolutionLayers(LayerTable& t);
-void populatePoolingLayers(LayerTable& t);
-void populateNormalizationLayers(LayerTable& t);
-void populateActivationLayers(LayerTable& t);
-void populateElementwiseLayers(LayerTable& t);
-void populateLinearLayers(LayerTable& t);
-void populateReductionLayers(LayerTable& t);
-void populateTensorShapeLayers(LayerTable& t);
-void populateIndexingLayers(LayerTable& t);
-void populateImageLayers(LayerTable& t);
+/// The name of a layer kind as Apple's NeuralNetwork.proto spells its field ("convolution").
+std::string layerKindName(LayerTable::LayerKind kind);
 
 /// A custom_layer op (no op schema, so not in the table) -> one layer with CustomLayerParams:
 /// class name, description, parameters, weights in the network's precision, and the rank and

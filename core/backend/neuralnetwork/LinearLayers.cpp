@@ -1,5 +1,7 @@
 // linear and matmul -> BatchedMatMulLayerParams.
+#include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
+#include "mil/Families.h"
 
 namespace ts2coreml::nn {
 
@@ -26,11 +28,31 @@ void matmul(LayerWriter& w) {
     mm->set_transposeb(w.params().getBool("transpose_y"));
 }
 
+// BatchedMatMulLayerParams -> matmul of two blobs, or linear with the layer's weights: the
+// [X1, X2] weight stored column-major is MIL linear's row-major [X2, X1].
+void readBatchedMatmul(LayerReader& r) {
+    const auto& p = r.layer().batchedmatmul();
+    if (r.inputs() >= 2) {
+        r.out(
+            r.add("matmul",
+                  {{"x", r.in(0)}, {"y", r.in(1)}, {"transpose_x", p.transposea()}, {"transpose_y", p.transposeb()}}));
+        return;
+    }
+    const auto x1 = static_cast<int64_t>(p.weightmatrixfirstdimension());
+    const auto x2 = static_cast<int64_t>(p.weightmatrixseconddimension());
+    mil::OperandList ops{{"x", r.in()}, {"weight", r.weights(p.weights(), {x2, x1}, "weights")}};
+    if (p.hasbias()) ops.push_back({"bias", r.weights(p.bias(), {x2}, "bias")});
+    r.out(r.add("linear", ops));
+}
+
 }  // namespace
 
 void populateLinearLayers(LayerTable& t) {
     t.add("linear", linear);
     t.add("matmul", matmul);
+    t.reads(spec::NeuralNetworkLayer::kBatchedMatmul, readBatchedMatmul);
 }
+
+TS2COREML_FAMILY(LayerTable, Linear, populateLinearLayers)
 
 }  // namespace ts2coreml::nn

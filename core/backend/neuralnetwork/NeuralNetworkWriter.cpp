@@ -81,8 +81,6 @@ uint64_t estimateWeightBytes(const mil::Program& program, bool fp16Weights) {
     return bytes;
 }
 
-std::vector<std::string> neuralNetworkOpTypes() { return nn::LayerTable::builtin().opTypes(); }
-
 NeuralNetworkStats writeNeuralNetwork(const mil::Program& program, const ModelOptions& options, const std::string& path,
                                       const NeuralNetworkOptions& nnOptions) {
     // The size is known from the types: refuse before building (or writing) a single weight.

@@ -57,7 +57,4 @@ uint64_t estimateWeightBytes(const mil::Program& program, bool fp16Weights);
 NeuralNetworkStats writeNeuralNetwork(const mil::Program& program, const ModelOptions& options, const std::string& path,
                                       const NeuralNetworkOptions& nnOptions = {});
 
-/// MIL op types the backend has a layer for.
-std::vector<std::string> neuralNetworkOpTypes();
-
 }  // namespace ts2coreml

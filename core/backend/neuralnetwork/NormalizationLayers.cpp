@@ -1,5 +1,7 @@
 // batch_norm, instance_norm -> BatchnormLayerParams; layer_norm -> LayerNormalizationLayerParams.
+#include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
+#include "mil/Families.h"
 
 #include <algorithm>
 
@@ -76,12 +78,50 @@ void layerNorm(LayerWriter& w) {
     affine(w, *ln->mutable_gamma(), *ln->mutable_beta(), n);
 }
 
+// BatchnormLayerParams -> batch_norm (instanceNormalization: instance_norm).
+void readBatchnorm(LayerReader& r) {
+    const auto& p = r.layer().batchnorm();
+    const auto c = static_cast<int64_t>(p.channels());
+    mil::Value* gamma = r.weights(p.gamma(), {c}, "gamma");
+    mil::Value* beta = r.weights(p.beta(), {c}, "beta");
+    if (p.instancenormalization()) {
+        r.out(r.add("instance_norm",
+                    {{"x", r.in()}, {"gamma", gamma}, {"beta", beta}, {"epsilon", double{p.epsilon()}}}));
+        return;
+    }
+    if (p.computemeanvar()) r.fail("batchnorm computing its statistics across the batch is not supported");
+    r.out(r.add("batch_norm", {{"x", r.in()},
+                               {"mean", r.weights(p.mean(), {c}, "mean")},
+                               {"variance", r.weights(p.variance(), {c}, "variance")},
+                               {"gamma", gamma},
+                               {"beta", beta},
+                               {"epsilon", double{p.epsilon()}}}));
+}
+
+// LayerNormalizationLayerParams -> layer_norm over the trailing len(normalizedShape) axes.
+void readLayerNorm(LayerReader& r) {
+    const auto& p = r.layer().layernormalization();
+    const std::vector<int64_t> shape = r.ints(p.normalizedshape());
+    std::vector<int64_t> axes;
+    for (size_t i = 0; i < shape.size(); ++i)
+        axes.push_back(static_cast<int64_t>(i) - static_cast<int64_t>(shape.size()));
+    r.out(r.add("layer_norm", {{"x", r.in()},
+                               {"axes", axes},
+                               {"gamma", r.weights(p.gamma(), shape, "gamma")},
+                               {"beta", r.weights(p.beta(), shape, "beta")},
+                               {"epsilon", double{p.eps()}}}));
+}
+
 }  // namespace
 
 void populateNormalizationLayers(LayerTable& t) {
     t.add("batch_norm", batchNorm);
     t.add("instance_norm", instanceNorm);
     t.add("layer_norm", layerNorm);
+    t.reads(spec::NeuralNetworkLayer::kBatchnorm, readBatchnorm);
+    t.reads(spec::NeuralNetworkLayer::kLayerNormalization, readLayerNorm);
 }
+
+TS2COREML_FAMILY(LayerTable, Normalization, populateNormalizationLayers)
 
 }  // namespace ts2coreml::nn

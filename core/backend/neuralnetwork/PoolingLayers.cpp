@@ -1,5 +1,7 @@
 // max_pool and avg_pool -> PoolingLayerParams (2-D; 1-D runs as 2-D with a unit height).
+#include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
+#include "mil/Families.h"
 
 namespace ts2coreml::nn {
 
@@ -51,11 +53,45 @@ void pooling(LayerWriter& w, spec::PoolingLayerParams::PoolingType type) {
     if (rank == 3) w.layer({y}).mutable_squeeze()->add_axes(-2);
 }
 
+// PoolingLayerParams -> max_pool or avg_pool (global pooling: reduce_max or reduce_mean over H, W).
+void readPooling(LayerReader& r) {
+    const auto& p = r.layer().pooling();
+    const bool max = p.type() == spec::PoolingLayerParams::MAX;
+    if (p.type() == spec::PoolingLayerParams::L2) r.fail("L2 pooling is not supported");
+    if (p.globalpooling()) {
+        r.out(r.add(max ? "reduce_max" : "reduce_mean",
+                    {{"x", r.in()}, {"axes", std::vector<int64_t>{-2, -1}}, {"keep_dims", true}}));
+        return;
+    }
+    mil::OperandList ops{{"x", r.in()},
+                         {"kernel_sizes", r.ints(p.kernelsize())},
+                         {"strides", p.stride_size() ? r.ints(p.stride()) : std::vector<int64_t>{1, 1}}};
+    if (p.has_same()) {
+        ops.push_back(
+            {"pad_type", p.same().asymmetrymode() == spec::SamePadding::TOP_LEFT_HEAVY ? "same_lower" : "same"});
+    } else if (p.has_includelastpixel()) {
+        const auto& a = p.includelastpixel().paddingamounts();
+        const int64_t ph = a.size() > 0 ? static_cast<int64_t>(a.Get(0)) : 0;
+        const int64_t pw = a.size() > 1 ? static_cast<int64_t>(a.Get(1)) : 0;
+        ops.push_back({"pad_type", "custom"});
+        ops.push_back({"pad", std::vector<int64_t>{ph, ph, pw, pw}});
+        ops.push_back({"ceil_mode", true});
+    } else {
+        ops.push_back({"pad_type", "custom"});
+        ops.push_back({"pad", r.padding(p.valid().paddingamounts())});
+    }
+    if (!max) ops.push_back({"exclude_padding_from_average", p.avgpoolexcludepadding()});
+    r.out(r.add(max ? "max_pool" : "avg_pool", ops));
+}
+
 }  // namespace
 
 void populatePoolingLayers(LayerTable& t) {
     t.add("max_pool", [](LayerWriter& w) { pooling(w, spec::PoolingLayerParams::MAX); });
     t.add("avg_pool", [](LayerWriter& w) { pooling(w, spec::PoolingLayerParams::AVERAGE); });
+    t.reads(spec::NeuralNetworkLayer::kPooling, readPooling);
 }
+
+TS2COREML_FAMILY(LayerTable, Pooling, populatePoolingLayers)
 
 }  // namespace ts2coreml::nn

@@ -1,6 +1,8 @@
 // Shape ops -> ReshapeStatic/Dynamic, Transpose, Squeeze, ExpandDims, FlattenTo2D, ConcatND,
 // SplitND, Stack, Tile, ConstantPad / Padding, GetShape, Reverse, ReorganizeData.
+#include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
+#include "mil/Families.h"
 
 namespace ts2coreml::nn {
 
@@ -62,6 +64,45 @@ void reorganize(LayerWriter& w, spec::ReorganizeDataLayerParams::ReorganizationT
     auto* r = w.layer({w.in("x")}).mutable_reorganizedata();
     r->set_mode(mode);
     r->set_blocksize(static_cast<uint64_t>(w.params().getInt(factor)));
+}
+
+// SplitND -> split by sizes or into numSplits equal parts; one output blob per part.
+void readSplit(LayerReader& r) {
+    const auto& p = r.layer().splitnd();
+    mil::OperandList ops{{"x", r.in()}, {"axis", p.axis()}};
+    if (p.splitsizes_size() > 0)
+        ops.push_back({"split_sizes", r.ints(p.splitsizes())});
+    else
+        ops.push_back({"num_splits", static_cast<int64_t>(p.numsplits())});
+    const auto outs = r.builder().addOp("split", ops);
+    for (size_t i = 0; i < outs.size(); ++i) r.out(outs[i], i);
+}
+
+// ConstantPad -> pad of the trailing dims by padAmounts ([begin, end] per dim).
+void readConstantPad(LayerReader& r) {
+    const auto& p = r.layer().constantpad();
+    if (p.padtogivenoutputsizemode()) r.fail("padding to a given output size is not supported");
+    r.out(r.add(
+        "pad",
+        {{"x", r.in()}, {"pad", r.ints(p.padamounts())}, {"mode", "constant"}, {"constant_val", double{p.value()}}}));
+}
+
+// Padding (2-D) -> pad of H and W: reflection, replication or a constant.
+void readPadding(LayerReader& r) {
+    const auto& p = r.layer().padding();
+    const char* mode = p.has_reflection() ? "reflect" : p.has_replication() ? "replicate" : "constant";
+    mil::OperandList ops{{"x", r.in()}, {"pad", r.padding(p.paddingamounts())}, {"mode", mode}};
+    if (p.has_constant()) ops.push_back({"constant_val", double{p.constant().value()}});
+    r.out(r.add("pad", ops));
+}
+
+void readReorganizeData(LayerReader& r) {
+    const auto& p = r.layer().reorganizedata();
+    const auto block = static_cast<int64_t>(p.blocksize());
+    if (p.mode() == spec::ReorganizeDataLayerParams::PIXEL_SHUFFLE)
+        return r.out(r.add("pixel_shuffle", {{"x", r.in()}, {"upscale_factor", block}}));
+    r.out(r.add(p.mode() == spec::ReorganizeDataLayerParams::DEPTH_TO_SPACE ? "depth_to_space" : "space_to_depth",
+                {{"x", r.in()}, {"block_size", block}}));
 }
 
 }  // namespace
@@ -135,6 +176,52 @@ void populateTensorShapeLayers(LayerTable& t) {
           [](LayerWriter& w) { reorganize(w, spec::ReorganizeDataLayerParams::SPACE_TO_DEPTH, "block_size"); });
     t.add("pixel_shuffle",
           [](LayerWriter& w) { reorganize(w, spec::ReorganizeDataLayerParams::PIXEL_SHUFFLE, "upscale_factor"); });
+    using L = spec::NeuralNetworkLayer;
+    t.reads(L::kReshapeStatic, [](LayerReader& r) {
+        r.out(r.add("reshape", {{"x", r.in()}, {"shape", r.ints(r.layer().reshapestatic().targetshape())}}));
+    });
+    t.reads(L::kReshapeDynamic, [](LayerReader& r) {
+        r.out(r.add("reshape", {{"x", r.in(0)}, {"shape", r.asInt(r.in(1))}}));
+    });
+    t.reads(L::kTranspose, [](LayerReader& r) {
+        r.out(r.add("transpose", {{"x", r.in()}, {"perm", r.ints(r.layer().transpose().axes())}}));
+    });
+    t.reads(L::kSqueeze, [](LayerReader& r) {
+        const auto& s = r.layer().squeeze();
+        if (s.squeezeall()) return r.out(r.add("squeeze", {{"x", r.in()}}));
+        r.out(r.add("squeeze", {{"x", r.in()}, {"axes", r.ints(s.axes())}}));
+    });
+    t.reads(L::kExpandDims, [](LayerReader& r) {
+        r.out(r.add("expand_dims", {{"x", r.in()}, {"axes", r.ints(r.layer().expanddims().axes())}}));
+    });
+    t.reads(L::kFlattenTo2D, [](LayerReader& r) {
+        r.out(r.add("flatten2d", {{"x", r.in()}, {"axis", r.layer().flattento2d().axis()}}));
+    });
+    t.reads(L::kConcatND, [](LayerReader& r) {
+        const auto& c = r.layer().concatnd();
+        r.out(r.add("concat", {{"values", r.allInputs()}, {"axis", c.axis()}, {"interleave", c.interleave()}}));
+    });
+    t.reads(L::kStack, [](LayerReader& r) {
+        r.out(r.add("stack", {{"values", r.allInputs()}, {"axis", r.layer().stack().axis()}}));
+    });
+    t.reads(L::kSplitND, readSplit);
+    t.reads(L::kTile, [](LayerReader& r) {
+        if (r.inputs() > 1) return r.out(r.add("tile", {{"x", r.in(0)}, {"reps", r.asInt(r.in(1))}}));
+        r.out(r.add("tile", {{"x", r.in()}, {"reps", r.ints(r.layer().tile().reps())}}));
+    });
+    t.reads(L::kConstantPad, readConstantPad);
+    t.reads(L::kPadding, readPadding);
+    t.reads(L::kGetShape, [](LayerReader& r) { r.out(r.add("shape", {{"x", r.in()}})); });
+    t.reads(L::kReverse, [](LayerReader& r) {
+        std::vector<int64_t> axes;
+        const auto& p = r.layer().reverse();
+        for (int i = 0; i < p.reversedim_size(); ++i)
+            if (p.reversedim(i)) axes.push_back(i);
+        r.out(r.add("reverse", {{"x", r.in()}, {"axes", axes}}));
+    });
+    t.reads(L::kReorganizeData, readReorganizeData);
 }
+
+TS2COREML_FAMILY(LayerTable, TensorShape, populateTensorShapeLayers)
 
 }  // namespace ts2coreml::nn

@@ -2,6 +2,7 @@
 // fp16 or fp32; scalar parameters share x's dtype (type variable T; iOS17 relaxes this to any float).
 #include <cmath>
 #include <cstdint>
+#include "mil/Families.h"
 
 #include "mil/ops/SchemaSupport.h"
 
@@ -103,5 +104,7 @@ void populateActivationSchemas(SchemaTable& t) {
         },
         "e^x / sum(e^x) along axis (default -1)");
 }
+
+TS2COREML_FAMILY(SchemaTable, Activation, populateActivationSchemas)
 
 }  // namespace ts2coreml::mil

@@ -1,5 +1,6 @@
 // Attention MIL ops (coremltools ops/defs/iOS18/transformers.py).
 #include <cstdint>
+#include "mil/Families.h"
 
 #include "mil/ops/SchemaSupport.h"
 
@@ -48,5 +49,7 @@ void populateAttentionSchemas(SchemaTable& t) {
             "softmax(query @ key^T / sqrt(E) + mask) @ value; a bool attn_mask keeps the positions that are true",
             Target::iOS18);
 }
+
+TS2COREML_FAMILY(SchemaTable, Attention, populateAttentionSchemas)
 
 }  // namespace ts2coreml::mil

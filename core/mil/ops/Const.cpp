@@ -1,6 +1,7 @@
 // The `const` op. Builder::constant makes it directly (the value is a payload, not an input), so
 // its schema exists to make `const` a known op for code that looks every op up in the table
 // (validators, backends, `ts2coreml ops`); building one through Builder::addOp is an error.
+#include "mil/Families.h"
 #include "mil/ops/SchemaSupport.h"
 
 namespace ts2coreml::mil {
@@ -15,5 +16,7 @@ void populateConstSchema(SchemaTable& t) {
         },
         "a compile-time constant value");
 }
+
+TS2COREML_FAMILY(SchemaTable, Const, populateConstSchema)
 
 }  // namespace ts2coreml::mil

@@ -6,6 +6,7 @@
 //   while_loop(loop_vars)  blocks [condition, body], each taking the loop variables as block
 //                          inputs; the condition returns one bool scalar, the body the next
 //                          values of the loop variables. The outputs are the final values.
+#include "mil/Families.h"
 #include "mil/ops/SchemaSupport.h"
 
 namespace ts2coreml::mil {
@@ -89,5 +90,7 @@ void populateControlFlowSchemas(SchemaTable& t) {
         },
         "runs the body on the loop variables while the condition block returns true");
 }
+
+TS2COREML_FAMILY(SchemaTable, ControlFlow, populateControlFlowSchemas)
 
 }  // namespace ts2coreml::mil

@@ -1,5 +1,6 @@
 // Convolution MIL ops (coremltools ops/defs/iOS15/conv.py): 1-D to 3-D conv and conv_transpose on
 // x of shape [N, C_in, *D_in].
+#include "mil/Families.h"
 #include "mil/ops/SchemaSupport.h"
 
 namespace ts2coreml::mil {
@@ -132,5 +133,7 @@ void populateConvolutionSchemas(SchemaTable& t) {
             "transposed convolution of x [N, C_in, *D] with weight [C_in, C_out / groups, *K]; output_shape, when "
             "given, is the full output shape (the weight may be computed from iOS17)");
 }
+
+TS2COREML_FAMILY(SchemaTable, Convolution, populateConvolutionSchemas)
 
 }  // namespace ts2coreml::mil

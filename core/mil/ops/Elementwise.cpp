@@ -1,5 +1,6 @@
 // Elementwise MIL ops (coremltools ops/defs/iOS15/elementwise_binary.py, elementwise_unary.py and
 // control_flow.py's select): binary ops broadcast numpy-style; unary ops keep the input type.
+#include "mil/Families.h"
 #include "mil/ops/SchemaSupport.h"
 
 namespace ts2coreml::mil {
@@ -139,5 +140,7 @@ void populateElementwiseSchemas(SchemaTable& t) {
         },
         "cond ? a : b, elementwise, cond, a and b broadcast together");
 }
+
+TS2COREML_FAMILY(SchemaTable, Elementwise, populateElementwiseSchemas)
 
 }  // namespace ts2coreml::mil

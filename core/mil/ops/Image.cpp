@@ -2,6 +2,7 @@
 // tensor_operation.py's non_maximum_suppression): resizing acts on the last two dimensions.
 #include <cmath>
 #include <cstdint>
+#include "mil/Families.h"
 
 #include "mil/ops/SchemaSupport.h"
 
@@ -169,5 +170,7 @@ void populateImageSchemas(SchemaTable& t) {
             "4], scores [n, max_boxes, K], int32 indices [n, max_boxes], int32 counts [n]; padded to max_boxes "
             "(this is the iOS15 form: iOS17 drops score_threshold and the counts output)");
 }
+
+TS2COREML_FAMILY(SchemaTable, Image, populateImageSchemas)
 
 }  // namespace ts2coreml::mil

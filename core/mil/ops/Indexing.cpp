@@ -3,6 +3,7 @@
 // batch_dims; iOS18 slice_update).
 #include <algorithm>
 #include <cstdint>
+#include "mil/Families.h"
 
 #include "mil/ops/SchemaSupport.h"
 
@@ -276,5 +277,7 @@ void populateIndexingSchemas(SchemaTable& t) {
         "x with elements outside the band lower below / upper above the diagonal of the last two dimensions "
         "zeroed (-1 keeps that whole side)");
 }
+
+TS2COREML_FAMILY(SchemaTable, Indexing, populateIndexingSchemas)
 
 }  // namespace ts2coreml::mil

@@ -1,5 +1,6 @@
 // Linear-algebra MIL ops (coremltools ops/defs/iOS15/linear.py): linear, matmul, einsum.
 #include <map>
+#include "mil/Families.h"
 
 #include "mil/ops/SchemaSupport.h"
 
@@ -112,5 +113,7 @@ void populateLinearSchemas(SchemaTable& t) {
     declare(t, "einsum", {variadic("values", kFloats, "T"), constInput("equation", kStr)}, inferEinsum,
             "einsum of two tensors: 'nchw,nwhr->nchr' or 'chw,whr->chr' up to renaming");
 }
+
+TS2COREML_FAMILY(SchemaTable, Linear, populateLinearSchemas)
 
 }  // namespace ts2coreml::mil

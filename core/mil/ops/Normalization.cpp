@@ -2,6 +2,7 @@
 // parameters are constants sharing x's dtype (iOS17 relaxes this to any float).
 #include <algorithm>
 #include <cstdint>
+#include "mil/Families.h"
 
 #include "mil/ops/SchemaSupport.h"
 
@@ -103,5 +104,7 @@ void populateNormalizationSchemas(SchemaTable& t) {
         },
         "x / (k + alpha / size * sum of x^2 over size neighbouring channels)^beta; x [N, C, *D] of rank 3 or 4");
 }
+
+TS2COREML_FAMILY(SchemaTable, Normalization, populateNormalizationSchemas)
 
 }  // namespace ts2coreml::mil

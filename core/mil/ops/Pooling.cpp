@@ -1,5 +1,6 @@
 // Pooling MIL ops (coremltools ops/defs/iOS15/pool.py) over x of shape [N, C, *D_in], 1 to 3
 // spatial dimensions.
+#include "mil/Families.h"
 #include "mil/ops/SchemaSupport.h"
 
 namespace ts2coreml::mil {
@@ -51,5 +52,7 @@ void populatePoolingSchemas(SchemaTable& t) {
         t, "l2_pool", poolInputs(), [](const OpView& v) { return inferPool(v, 2); },
         "sqrt of the sum of squares over windows; 1-D and 2-D only");
 }
+
+TS2COREML_FAMILY(SchemaTable, Pooling, populatePoolingSchemas)
 
 }  // namespace ts2coreml::mil

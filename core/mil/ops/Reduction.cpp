@@ -2,6 +2,7 @@
 // (tensor_operation.py).
 #include <algorithm>
 #include <cstdint>
+#include "mil/Families.h"
 
 #include "mil/ops/SchemaSupport.h"
 
@@ -81,5 +82,7 @@ void populateReductionSchemas(SchemaTable& t) {
         },
         "running sum along axis; exclusive starts at 0, reverse runs from the end");
 }
+
+TS2COREML_FAMILY(SchemaTable, Reduction, populateReductionSchemas)
 
 }  // namespace ts2coreml::mil

@@ -162,4 +162,20 @@ bool isConstDerived(const Value* v) {
     return true;
 }
 
+Shape shapeFromInput(const OpView& v, const std::string& name) {
+    requireRank(v, name, 1);
+    const Dim& n = v.type(name).shape[0];
+    if (!n.isStatic()) v.fail(name + " must have a static length, got " + v.type(name).str());
+    Shape out;
+    if (auto sizes = constInts(v, name)) {
+        for (int64_t s : *sizes) {
+            if (s < 0) v.fail(name + " sizes must not be negative, got " + std::to_string(s));
+            out.push_back(Dim::fixed(s));
+        }
+    } else {
+        for (int64_t i = 0; i < n.size; ++i) out.push_back(shapes::freshDim());
+    }
+    return out;
+}
+
 }  // namespace ts2coreml::mil::schema

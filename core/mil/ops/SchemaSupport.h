@@ -13,23 +13,6 @@
 
 namespace ts2coreml::mil {
 
-/// Schema populate functions, one per op family (core/mil/ops/<Family>.cpp).
-void populateElementwiseSchemas(SchemaTable& table);
-void populateActivationSchemas(SchemaTable& table);
-void populateConvolutionSchemas(SchemaTable& table);
-void populatePoolingSchemas(SchemaTable& table);
-void populateNormalizationSchemas(SchemaTable& table);
-void populateLinearSchemas(SchemaTable& table);
-void populateReductionSchemas(SchemaTable& table);
-void populateTensorShapeSchemas(SchemaTable& table);
-void populateIndexingSchemas(SchemaTable& table);
-void populateTensorCreationSchemas(SchemaTable& table);
-void populateSortingSchemas(SchemaTable& table);
-void populateImageSchemas(SchemaTable& table);
-void populateAttentionSchemas(SchemaTable& table);
-void populateConstSchema(SchemaTable& table);
-void populateControlFlowSchemas(SchemaTable& table);
-
 /// The type covering both `a` and `b` (cond branches, loop iterations): dims that may differ
 /// become fresh symbols spanning both bounds. Throws ShapeError naming `what` when dtype or rank
 /// differ.
@@ -100,6 +83,10 @@ shapes::Window windowParams(const OpView& view, std::vector<int64_t> kernel, boo
 
 /// True when v is a constant or computed from constants only (Apple's "descendant of const").
 bool isConstDerived(const Value* v);
+
+/// The shape a rank-1 int `shape` input asks for (fill, random_*): its sizes when it is a
+/// constant (none negative), else one fresh dim per element; its length must be static.
+Shape shapeFromInput(const OpView& view, const std::string& name);
 
 /// The output type: `dtype` with `shape`.
 inline TensorType tensor(DType dtype, Shape shape) { return TensorType{dtype, std::move(shape)}; }

@@ -1,6 +1,7 @@
 // Sorting MIL ops (coremltools ops/defs/iOS15/tensor_operation.py: topk, argsort; iOS16 adds
 // topk's sort and return_indices).
 #include <cstdint>
+#include "mil/Families.h"
 
 #include "mil/ops/SchemaSupport.h"
 
@@ -49,5 +50,7 @@ void populateSortingSchemas(SchemaTable& t) {
         },
         "int32 indices that sort x along axis (descending unless ascending)");
 }
+
+TS2COREML_FAMILY(SchemaTable, Sorting, populateSortingSchemas)
 
 }  // namespace ts2coreml::mil

@@ -2,6 +2,7 @@
 // ops/defs/iOS15/tensor_operation.py: fill, range_1d, one_hot; iOS16: fill_like).
 #include <cmath>
 #include <cstdint>
+#include "mil/Families.h"
 
 #include "mil/ops/SchemaSupport.h"
 
@@ -21,21 +22,9 @@ DType dtypeOrDefault(const OpView& v, const std::string& name) {
 }
 
 std::vector<TensorType> inferFill(const OpView& v) {
-    requireRank(v, "shape", 1);
-    const Dim& n = v.type("shape").shape[0];
-    if (!n.isStatic()) v.fail("shape must have a static length, got " + v.type("shape").str());
+    Shape out = shapeFromInput(v, "shape");
     if (v.has("value")) requireRank(v, "value", 0);
-    const DType dtype = dtypeOrDefault(v, "value");
-    Shape out;
-    if (auto sizes = constInts(v, "shape")) {
-        for (int64_t s : *sizes) {
-            if (s < 0) v.fail("shape sizes must not be negative, got " + std::to_string(s));
-            out.push_back(Dim::fixed(s));
-        }
-    } else {
-        for (int64_t i = 0; i < n.size; ++i) out.push_back(shapes::freshDim());
-    }
-    return {tensor(dtype, out)};
+    return {tensor(dtypeOrDefault(v, "value"), out)};
 }
 
 std::vector<TensorType> inferRange(const OpView& v) {
@@ -99,5 +88,7 @@ void populateTensorCreationSchemas(SchemaTable& t) {
             "indices expanded by a new dimension of one_hot_vector_size at axis: on_value at the index, "
             "off_value elsewhere");
 }
+
+TS2COREML_FAMILY(SchemaTable, TensorCreation, populateTensorCreationSchemas)
 
 }  // namespace ts2coreml::mil

@@ -4,6 +4,7 @@
 // sliding_windows.
 #include <algorithm>
 #include <cstdint>
+#include "mil/Families.h"
 
 #include "mil/ops/SchemaSupport.h"
 
@@ -351,5 +352,7 @@ void populateTensorShapeSchemas(SchemaTable& t) {
              optionalConst("stride", kInt32, int64_t{1})},
             inferSlidingWindows, "windows of size elements every stride along axis, as a new dimension after axis");
 }
+
+TS2COREML_FAMILY(SchemaTable, TensorShape, populateTensorShapeSchemas)
 
 }  // namespace ts2coreml::mil

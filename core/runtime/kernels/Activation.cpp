@@ -1,4 +1,5 @@
 // Activation MIL ops (coremltools ops/defs/iOS15/activation.py).
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 #include <cmath>
@@ -122,5 +123,7 @@ void populateActivationKernels(KernelTable& t) {
     t.add("gelu", gelu);
     t.add("softmax", softmax);
 }
+
+TS2COREML_FAMILY(KernelTable, Activation, populateActivationKernels)
 
 }  // namespace ts2coreml::runtime

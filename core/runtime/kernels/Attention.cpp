@@ -1,4 +1,5 @@
 // Attention MIL ops (coremltools ops/defs/iOS18/transformers.py).
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 #include <cmath>
@@ -24,5 +25,7 @@ at::Tensor scaledDotProductAttention(const KernelContext& k) {
 }  // namespace
 
 void populateAttentionKernels(KernelTable& t) { t.add("scaled_dot_product_attention", scaledDotProductAttention); }
+
+TS2COREML_FAMILY(KernelTable, Attention, populateAttentionKernels)
 
 }  // namespace ts2coreml::runtime

@@ -1,6 +1,7 @@
 // Convolution MIL ops (coremltools ops/defs/iOS15/conv.py) on x [N, C_in, *D], 1 to 3 spatial
 // dimensions. ATen has no CPU fp16 convolution: fp16 programs convolve in fp32 (KernelContext
 // hands fp16 inputs over as fp32) and the executor rounds the result to fp16.
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 namespace ts2coreml::runtime {
@@ -110,5 +111,7 @@ void populateConvolutionKernels(KernelTable& t) {
     t.add("conv", conv);
     t.add("conv_transpose", convTranspose);
 }
+
+TS2COREML_FAMILY(KernelTable, Convolution, populateConvolutionKernels)
 
 }  // namespace ts2coreml::runtime

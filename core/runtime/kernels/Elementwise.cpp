@@ -1,5 +1,6 @@
 // Elementwise MIL ops (coremltools ops/defs/iOS15/elementwise_binary.py, elementwise_unary.py,
 // control_flow.py's select). Binary ops broadcast numpy-style.
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 namespace ts2coreml::runtime {
@@ -142,5 +143,7 @@ void populateElementwiseKernels(KernelTable& t) {
     t.add("cast", castKernel);
     t.add("select", selectKernel);
 }
+
+TS2COREML_FAMILY(KernelTable, Elementwise, populateElementwiseKernels)
 
 }  // namespace ts2coreml::runtime

@@ -1,6 +1,7 @@
 // Image MIL ops (coremltools ops/defs/iOS15/image_resizing.py, iOS16 additions): resizing acts
 // on the last two dimensions. Every bilinear op samples the input at a per-axis grid of source
 // coordinates, which is where the ops differ; the sampling itself is shared.
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 #include <algorithm>
@@ -247,5 +248,7 @@ void populateImageKernels(KernelTable& t) {
     t.add("crop", crop);
     t.add("crop_resize", cropResize);
 }
+
+TS2COREML_FAMILY(KernelTable, Image, populateImageKernels)
 
 }  // namespace ts2coreml::runtime

@@ -1,6 +1,7 @@
 // MIL ops that select or write elements by index (coremltools ops/defs/iOS15/scatter_gather.py,
 // tensor_transformation.py's slices, tensor_operation.py's non_zero and band_part; iOS16 gather
 // batch_dims; iOS18 slice_update). Negative indices count from the end of their dimension.
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 #include <algorithm>
@@ -295,5 +296,7 @@ void populateIndexingKernels(KernelTable& t) {
     t.add("non_zero", nonZero);
     t.add("band_part", bandPart);
 }
+
+TS2COREML_FAMILY(KernelTable, Indexing, populateIndexingKernels)
 
 }  // namespace ts2coreml::runtime

@@ -1,5 +1,6 @@
 // Linear-algebra MIL ops (coremltools ops/defs/iOS15/linear.py). ATen has no CPU fp16 matrix
 // product: fp16 programs multiply in fp32 and the executor rounds the result to fp16.
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 namespace ts2coreml::runtime {
@@ -37,5 +38,7 @@ void populateLinearKernels(KernelTable& t) {
     t.add("matmul", matmul);
     t.add("einsum", einsum);
 }
+
+TS2COREML_FAMILY(KernelTable, Linear, populateLinearKernels)
 
 }  // namespace ts2coreml::runtime

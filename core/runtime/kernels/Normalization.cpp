@@ -1,5 +1,6 @@
 // Normalization MIL ops (coremltools ops/defs/iOS15/normalization.py). Variances are biased
 // (divided by the element count), as Core ML and torch's normalization layers compute them.
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 #include <algorithm>
@@ -90,5 +91,7 @@ void populateNormalizationKernels(KernelTable& t) {
     t.add("l2_norm", l2Norm);
     t.add("local_response_norm", localResponseNorm);
 }
+
+TS2COREML_FAMILY(KernelTable, Normalization, populateNormalizationKernels)
 
 }  // namespace ts2coreml::runtime

@@ -4,6 +4,7 @@
 // adds a last, partial window when it starts inside the input or the left padding — torch's rule,
 // which Apple's shape inference reproduces — so symmetric padding is handed to ATen's pooling,
 // which applies the same rule; asymmetric padding is applied explicitly first.
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 #include <limits>
@@ -116,5 +117,7 @@ void populatePoolingKernels(KernelTable& t) {
     t.add("avg_pool", avgPool);
     t.add("l2_pool", l2Pool);
 }
+
+TS2COREML_FAMILY(KernelTable, Pooling, populatePoolingKernels)
 
 }  // namespace ts2coreml::runtime

@@ -1,5 +1,6 @@
 // Reduction MIL ops (coremltools ops/defs/iOS15/reduction.py) and cumsum. Without `axes` every
 // dimension is reduced; keep_dims keeps reduced dimensions as size 1.
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 #include <algorithm>
@@ -88,5 +89,7 @@ void populateReductionKernels(KernelTable& t) {
     t.add("reduce_argmin", [](const KernelContext& k) { return argExtreme(k, false); });
     t.add("cumsum", cumsum);
 }
+
+TS2COREML_FAMILY(KernelTable, Reduction, populateReductionKernels)
 
 }  // namespace ts2coreml::runtime

@@ -1,4 +1,5 @@
 // Sorting MIL ops (coremltools ops/defs/iOS15/tensor_operation.py: topk, argsort).
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 namespace ts2coreml::runtime {
@@ -32,5 +33,7 @@ void populateSortingKernels(KernelTable& t) {
     t.addMulti("topk", topk);
     t.add("argsort", argsort);
 }
+
+TS2COREML_FAMILY(KernelTable, Sorting, populateSortingKernels)
 
 }  // namespace ts2coreml::runtime

@@ -1,6 +1,7 @@
 // MIL ops that make a tensor from a shape or a range (coremltools ops/defs/iOS15/
 // tensor_operation.py: fill, range_1d, one_hot; iOS16 fill_like). The result's dtype is the
 // declared output dtype, applied by the executor.
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 namespace ts2coreml::runtime {
@@ -49,5 +50,7 @@ void populateTensorCreationKernels(KernelTable& t) {
     t.add("range_1d", range1d);
     t.add("one_hot", oneHot);
 }
+
+TS2COREML_FAMILY(KernelTable, TensorCreation, populateTensorCreationKernels)
 
 }  // namespace ts2coreml::runtime

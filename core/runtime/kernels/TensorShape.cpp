@@ -1,5 +1,6 @@
 // MIL ops that rearrange elements into a new shape (coremltools ops/defs/iOS15/
 // tensor_transformation.py, tensor_operation.py).
+#include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
 #include <algorithm>
@@ -212,5 +213,7 @@ void populateTensorShapeKernels(KernelTable& t) {
     t.add("space_to_depth", spaceToDepth);
     t.add("sliding_windows", slidingWindows);
 }
+
+TS2COREML_FAMILY(KernelTable, TensorShape, populateTensorShapeKernels)
 
 }  // namespace ts2coreml::runtime

@@ -1,4 +1,4 @@
-#include "runtime/CustomLayerCheck.h"
+#include "verify/CustomLayerCheck.h"
 
 #include "passes/Passes.h"
 
@@ -7,7 +7,7 @@
 
 #include <set>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::verify {
 
 std::vector<TorchCustomLayerInputs> torchCustomLayerInputs(const std::string& modelPath, const FrontendOptions& options,
                                                            const LoweringRegistry& registry,
@@ -94,4 +94,4 @@ std::vector<const mil::Operation*> customLayersBehind(const mil::Value& value,
     return ordered;
 }
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::verify

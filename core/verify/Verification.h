@@ -2,7 +2,7 @@
 // inputs, LibTorch's forward as the reference, and per-output error measures.
 #pragma once
 
-#include "runtime/ModelReader.h"
+#include "backend/ModelReader.h"
 
 #include <ATen/ATen.h>
 #include <torch/script.h>
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::verify {
 
 /// An output passes when  max |reference - actual| <= atol + rtol * scale,  where scale is the
 /// output's scale, max |reference| (so rtol is an error relative to the output's magnitude, not
@@ -63,7 +63,7 @@ struct OutputComparison {
 
 /// The shape of an input with enumerated shapes to run at: `requested` when it is one of them (else
 /// throws std::invalid_argument listing them), the first (the model's default) when null.
-const std::vector<int64_t>& enumeratedShape(const FeatureInfo& input, const std::vector<int64_t>* requested);
+const std::vector<int64_t>& enumeratedShape(const backend::FeatureInfo& input, const std::vector<int64_t>* requested);
 
 /// Compares one output (in fp64; NaN where the other has none fails, shapes must be equal, except
 /// that a one-element [1] output stands for a LibTorch scalar: a NeuralNetwork has no rank 0). An
@@ -72,4 +72,4 @@ const std::vector<int64_t>& enumeratedShape(const FeatureInfo& input, const std:
 OutputComparison compareOutput(const std::string& name, const at::Tensor& reference, const at::Tensor& actual,
                                const Tolerance& tolerance);
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::verify

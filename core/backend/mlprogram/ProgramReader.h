@@ -3,7 +3,7 @@
 // weight blobs aliased from the memory-mapped blob storage.
 #pragma once
 
-#include "runtime/BlobStorage.h"
+#include "backend/mlprogram/BlobStorage.h"
 
 #include <ts2coreml/Mil.h>
 
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::backend {
 
 /// The MIL dtype of a proto DataType, or nullopt for types MIL IR has no dtype for.
 std::optional<DType> dtypeFromProto(spec::MILSpec::DataType type);
@@ -64,4 +64,4 @@ private:
     mutable size_t symbolCount_ = 0;  ///< names the unknown dimensions: s0, s1, ...
 };
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::backend

@@ -1,11 +1,11 @@
-#include "runtime/Verification.h"
+#include "verify/Verification.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
 #include <limits>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::verify {
 
 Tolerance fp32Tolerance() { return {1e-4, 1e-4}; }
 Tolerance fp16Tolerance() { return {1e-3, 3e-2}; }
@@ -50,7 +50,7 @@ std::string sizesText(const std::vector<int64_t>& sizes) {
 }
 }  // namespace
 
-const std::vector<int64_t>& enumeratedShape(const FeatureInfo& input, const std::vector<int64_t>* requested) {
+const std::vector<int64_t>& enumeratedShape(const backend::FeatureInfo& input, const std::vector<int64_t>* requested) {
     if (!requested) return input.enumeratedShapes.front();
     for (const auto& shape : input.enumeratedShapes)
         if (shape == *requested) return shape;
@@ -158,4 +158,4 @@ OutputComparison compareOutput(const std::string& name, const at::Tensor& refere
     return c;
 }
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::verify

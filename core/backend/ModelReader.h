@@ -4,7 +4,7 @@
 // converter's in-memory IR — so running it proves the serialization as well as the lowering.
 #pragma once
 
-#include "runtime/ReadError.h"
+#include "backend/ReadError.h"
 
 #include <ts2coreml/Mil.h>
 
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::backend {
 
 /// An image input's preprocessing: the model sees pixel * scale + bias[channel].
 struct ImagePreprocessing {
@@ -76,4 +76,4 @@ struct ReadModel {
 /// (header version, sentinel, dtype, bounds, size).
 ReadModel readModel(const std::string& path);
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::backend

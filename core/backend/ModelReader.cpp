@@ -1,7 +1,7 @@
-#include "runtime/ModelReader.h"
+#include "backend/ModelReader.h"
 
-#include "runtime/NeuralNetworkReader.h"
-#include "runtime/ProgramReader.h"
+#include "backend/mlprogram/ProgramReader.h"
+#include "backend/neuralnetwork/NeuralNetworkReader.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
@@ -18,7 +18,7 @@
 
 namespace fs = std::filesystem;
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::backend {
 
 namespace {
 
@@ -279,4 +279,4 @@ ReadModel readModel(const std::string& path) {
     return readModelFile(p);
 }
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::backend

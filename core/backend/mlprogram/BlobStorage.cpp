@@ -1,6 +1,6 @@
-#include "runtime/BlobStorage.h"
+#include "backend/mlprogram/BlobStorage.h"
 
-#include "runtime/ReadError.h"
+#include "backend/ReadError.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <sstream>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::backend {
 
 namespace blob {
 
@@ -143,4 +143,4 @@ std::shared_ptr<const mil::ConstData> BlobStorageReader::read(uint64_t offset, D
     return c;
 }
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::backend

@@ -18,4 +18,10 @@ ModelInput parseInputSpec(const std::string& spec);
 /// std::invalid_argument naming the bad part.
 std::pair<ModelInput, ImageInput> parseImageSpec(const std::string& spec);
 
+/// Labels from FILE (--class-labels, --labels): a JSON list of strings, or one label per line.
+/// Problems go to `problems` as "FILE:LINE: ..." (all of them), or name `flag` when the file cannot
+/// be opened or holds no labels.
+std::vector<std::string> readLabels(const std::string& path, const std::string& flag,
+                                    std::vector<std::string>& problems);
+
 }  // namespace ts2coreml

@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::verify {
 
 /// Writes `t` (bool, int8/16/32/64, uint8, fp16/32/64) to `path`; throws std::runtime_error.
 void writeNpy(const std::string& path, const at::Tensor& t);
@@ -16,4 +16,4 @@ void writeNpy(const std::string& path, const at::Tensor& t);
 /// the file.
 at::Tensor readNpy(const std::string& path);
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::verify

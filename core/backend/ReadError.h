@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::backend {
 
 class ModelReadError : public std::runtime_error {
 public:
@@ -18,4 +18,4 @@ private:
     std::string path_;
 };
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::backend

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::backend {
 
 namespace blob {
 
@@ -101,4 +101,4 @@ private:
     blob::StorageHeader header_;
 };
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::backend

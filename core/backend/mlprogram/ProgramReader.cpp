@@ -1,6 +1,6 @@
-#include "runtime/ProgramReader.h"
+#include "backend/mlprogram/ProgramReader.h"
 
-#include "runtime/ReadError.h"
+#include "backend/ReadError.h"
 #include "runtime/TensorSupport.h"
 
 #include <ts2coreml/OpSchema.h>
@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::backend {
 
 namespace proto = spec::MILSpec;
 
@@ -146,7 +146,7 @@ at::Tensor fieldTensor(const Field& values, at::ScalarType type) {
 }
 
 std::shared_ptr<mil::ConstData> constFromTensor(const at::Tensor& t, DType dtype, const std::vector<int64_t>& sizes) {
-    const at::Tensor c = t.to(scalarType(dtype)).contiguous();
+    const at::Tensor c = t.to(runtime::scalarType(dtype)).contiguous();
     std::vector<uint8_t> bytes(c.nbytes());
     if (!bytes.empty()) std::memcpy(bytes.data(), c.data_ptr(), bytes.size());
     return mil::ConstData::fromBytes(dtype, sizes, std::move(bytes));
@@ -302,4 +302,4 @@ void ProgramReader::readOperation(const proto::Operation& proto, mil::Block& blo
     block.operations().push_back(std::move(op));
 }
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::backend

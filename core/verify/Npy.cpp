@@ -1,4 +1,4 @@
-#include "runtime/Npy.h"
+#include "verify/Npy.h"
 
 #include <cstring>
 #include <fstream>
@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::verify {
 
 namespace {
 
@@ -113,4 +113,4 @@ at::Tensor readNpy(const std::string& path) {
     return t;
 }
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::verify

@@ -1,13 +1,13 @@
-// Reading a NeuralNetwork `.mlmodel` (layers, weights inside the protobuf) into a MIL program.
-// Its own file so that the NeuralNetwork backend's issue fills it in without touching the
-// package reader.
+// Reading a NeuralNetwork `.mlmodel` (layers, weights inside the protobuf) into a MIL program:
+// the model's inputs, preprocessing and outputs here; each layer through the reader its family
+// declares (LayerTable::reads in core/backend/neuralnetwork/<Family>Layers.cpp).
 #pragma once
 
-#include "runtime/ModelReader.h"
+#include "backend/ModelReader.h"
 
 #include "Model.pb.h"
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::backend {
 
 /// Translates the model's layers into MIL ops the executor runs, in NeuralNetwork semantics:
 /// every blob is fp32 (an op needing int32 or bool inputs gets a cast, and its int32 or bool
@@ -19,4 +19,4 @@ namespace ts2coreml::runtime {
 /// what it cannot translate.
 void readNeuralNetwork(const spec::Model& model, const std::string& path, ReadModel& out);
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::backend

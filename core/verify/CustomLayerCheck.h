@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace ts2coreml::runtime {
+namespace ts2coreml::verify {
 
 /// LibTorch's side of one custom layer: the torch node it was lowered from and the values of the
 /// layer's inputs as the torch model computes them.
@@ -43,4 +43,4 @@ std::vector<const mil::Operation*> customLayerOps(const mil::Program& program);
 std::vector<const mil::Operation*> customLayersBehind(const mil::Value& value,
                                                       const std::vector<const mil::Operation*>& skipped);
 
-}  // namespace ts2coreml::runtime
+}  // namespace ts2coreml::verify

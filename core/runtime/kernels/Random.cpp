@@ -1,0 +1,39 @@
+// random_uniform and random_normal: ATen's CPU generator, seeded with the op's seed (repeatable),
+// or the default generator when the seed is -1 (a new draw every run, as on a device).
+#include "mil/Families.h"
+#include "runtime/kernels/KernelSupport.h"
+
+namespace ts2coreml::runtime {
+
+namespace {
+
+c10::optional<at::Generator> generatorOf(const KernelContext& k) {
+    const int64_t seed = k.getInt("seed");
+    if (seed == -1) return c10::nullopt;
+    return at::detail::createCPUGenerator(static_cast<uint64_t>(seed));
+}
+
+at::Tensor randomUniform(const KernelContext& k) {
+    const double low = k.getDouble("low"), high = k.getDouble("high");
+    if (!(low <= high)) k.fail("low must not exceed high");
+    at::Tensor t = at::empty(k.getInts("shape"), at::kFloat);
+    return t.uniform_(low, high, generatorOf(k));
+}
+
+at::Tensor randomNormal(const KernelContext& k) {
+    const double stddev = k.getDouble("stddev");
+    if (!(stddev >= 0)) k.fail("stddev must not be negative");
+    at::Tensor t = at::empty(k.getInts("shape"), at::kFloat);
+    return t.normal_(k.getDouble("mean"), stddev, generatorOf(k));
+}
+
+}  // namespace
+
+void populateRandomKernels(KernelTable& t) {
+    t.add("random_uniform", randomUniform);
+    t.add("random_normal", randomNormal);
+}
+
+TS2COREML_FAMILY(KernelTable, Random, populateRandomKernels)
+
+}  // namespace ts2coreml::runtime
