@@ -1,7 +1,5 @@
 #include "lowerings/Builtins.h"
 
-#include "registry/LoweringRegistry.h"
-
 namespace ts2coreml {
 
 void registerBuiltinLowerings(Registry& registry) {

@@ -5,6 +5,13 @@
 
 #include <ts2coreml/Lowering.h>
 
+namespace ts2coreml {
+
+/// Registers the built-in lowerings through the same Registry calls plugins use.
+void registerBuiltinLowerings(Registry& registry);
+
+}  // namespace ts2coreml
+
 namespace ts2coreml::lowering {
 
 void populateActivationLowerings(Registry& registry);

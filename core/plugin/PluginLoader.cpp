@@ -53,18 +53,6 @@ void registerPlugin(LoweringRegistry& registry, const ts2coreml_plugin_info& inf
     }
 }
 
-const ts2coreml_plugin_info& builtinPlugin() {
-    static const ts2coreml_plugin_info info{TS2COREML_PLUGIN_API_VERSION, TS2COREML_ABI_TAG, "built-in",
-                                            TS2COREML_VERSION, registerBuiltinLowerings};
-    return info;
-}
-
-LoweringRegistry LoweringRegistry::withBuiltins() {
-    LoweringRegistry r;
-    registerPlugin(r, builtinPlugin(), "built-in", nullptr);
-    return r;
-}
-
 std::vector<std::string> pluginSearchPath(const std::vector<std::string>& commandLine, const char* environment) {
     std::vector<std::string> out;
     if (environment) {

@@ -4,7 +4,7 @@
 #include "Converter.h"
 #include "plugin/PluginLoader.h"
 #include "plugin/PluginTestSupport.h"
-#include "plugin/TorchOps.h"
+#include "registry/TorchOps.h"
 
 #include <doctest/doctest.h>
 
