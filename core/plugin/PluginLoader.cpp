@@ -143,7 +143,15 @@ LoadedPlugin loadPlugin(const std::string& file, LoweringRegistry& registry) {
         throw PluginRejected(std::string("no entry point: the library does not export '") +
                              TS2COREML_PLUGIN_ENTRY_SYMBOL + "' (define it with TS2COREML_PLUGIN)");
     auto entry = library->get<const ts2coreml_plugin_info*()>(TS2COREML_PLUGIN_ENTRY_SYMBOL);
-    const ts2coreml_plugin_info* info = entry();
+    // Caught here, while the library (which may hold the exception's type and destructor) is loaded.
+    const ts2coreml_plugin_info* info = nullptr;
+    try {
+        info = entry();
+    } catch (const std::exception& e) {
+        throw PluginRejected(std::string("the entry point threw: ") + firstLineOf(e.what()));
+    } catch (...) {
+        throw PluginRejected("the entry point threw a non-standard exception");
+    }
     if (!info) throw PluginRejected("the entry point returned no plugin info");
     registerPlugin(registry, *info, file, library);
     return {file, info->name, info->version ? info->version : ""};
@@ -158,6 +166,8 @@ PluginLoadReport loadPlugins(const std::vector<std::string>& searchPath, Lowerin
             report.rejected.push_back({file, e.what()});
         } catch (const std::exception& e) {
             report.rejected.push_back({file, firstLineOf(e.what())});
+        } catch (...) {
+            report.rejected.push_back({file, "loading it threw a non-standard exception"});
         }
     }
     return report;
