@@ -4,6 +4,7 @@
 #include "backend/mlprogram/MLPackageWriter.h"
 #include "backend/neuralnetwork/NeuralNetworkWriter.h"
 #include "frontend/TorchGraph.h"
+#include "mil/IRAccess.h"
 #include "passes/Passes.h"
 
 #include <chrono>
@@ -65,7 +66,7 @@ void applyImagePreprocessing(mil::Program& program, const std::vector<ImageInput
         };
         auto binary = [&](const std::string& type_, mil::Value* x, mil::Value* y, const std::string& name) {
             auto op = std::make_unique<mil::Operation>(type_, &body);
-            op->mutableInputs() = {{"x", {x}}, {"y", {y}}};
+            mil::IRAccess::inputs(*op) = {{"x", {x}}, {"y", {y}}};
             op->setLocation("--image " + img.name);
             mil::Value* v = op->addOutput(name, type);
             prologue.push_back(std::move(op));
@@ -80,14 +81,14 @@ void applyImagePreprocessing(mil::Program& program, const std::vector<ImageInput
         mil::Value* scaled = binary("mul", input, scale, img.name + "_scaled");
         mil::Value* shifted = binary("add", scaled, biasValue, img.name + "_preprocessed");
         mil::walk(body, [&](const mil::Operation& op) {
-            for (auto& [name, values] : const_cast<mil::Operation&>(op).mutableInputs())
+            for (auto& [name, values] : mil::IRAccess::inputs(const_cast<mil::Operation&>(op)))
                 for (auto*& v : values)
                     if (v == input) v = shifted;
         });
         for (auto*& v : body.outputs())
             if (v == input) v = shifted;
     }
-    auto& ops = body.operations();
+    auto& ops = mil::IRAccess::operations(body);
     ops.insert(ops.begin(), std::make_move_iterator(prologue.begin()), std::make_move_iterator(prologue.end()));
 }
 

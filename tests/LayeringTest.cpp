@@ -29,7 +29,7 @@ const std::map<std::string, std::set<std::string>>& allowed() {
         {"runtime", {"runtime", "mil"}},
         {"backend", {"backend", "runtime", "mil"}},
         {"lowerings", {"lowerings", "mil"}},
-        {"registry", {"registry", "lowerings", "mil", "plugin"}},  // plugin: until TorchOps moves to registry
+        {"registry", {"registry", "lowerings", "mil"}},
         {"composite", {"composite", "registry", "mil"}},
         {"plugin", {"plugin", "registry", "mil"}},
         {"frontend", {"frontend", "registry", "passes", "mil"}},

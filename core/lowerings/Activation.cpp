@@ -1,6 +1,7 @@
 // Activations: relu family, hard sigmoid/swish, gelu, softmax and clamping.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 #include <cmath>
 #include <limits>

@@ -9,7 +9,7 @@
 
 namespace ts2coreml {
 
-/// Registers every built-in lowering family through the same call plugins use.
+/// Registers every built-in lowering family through the same Registry calls plugins use.
 void registerBuiltinLowerings(Registry& registry);
 
 }  // namespace ts2coreml

@@ -1,7 +1,8 @@
 // Dtype conversions: Tensor.to(dtype), type_as, and the TorchScript scalar conversions Int, Float
 // and ScalarImplicit that turn a one-element tensor into a number.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 #include <cmath>
 

@@ -1,7 +1,8 @@
 // Convolutions: aten::_convolution (what tracing records), conv1d/2d/3d (what scripting records),
 // their string-padding overloads, and transposed convolutions.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 namespace ts2coreml::lowering {
 namespace {

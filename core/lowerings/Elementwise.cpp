@@ -1,7 +1,8 @@
 // Elementwise tensor arithmetic, comparisons, logic and unary math, with torch's type promotion.
 // TorchScript's int/float arithmetic (aten::add.int, ...) is in Scalar.cpp.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 #include <cmath>
 

@@ -2,7 +2,8 @@
 // known only at run time (`torch.arange(x.size(0))` in a traced model): those become MIL `fill` and
 // `range_1d` on dynamic scalars, so the result's length follows the input instead of the trace.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 namespace ts2coreml::lowering {
 namespace {

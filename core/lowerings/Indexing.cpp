@@ -2,7 +2,8 @@
 // (index_select, gather, embedding, x[idx]), and Python lists, whose slicing and indexing fold at
 // conversion time.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 #include <algorithm>
 #include <limits>

@@ -1,6 +1,7 @@
 // Linear algebra: linear, matmul and its 2-D/batched spellings, addmm, t.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 namespace ts2coreml::lowering {
 namespace {

@@ -1,4 +1,4 @@
-#include "lowerings/LoweringSupport.h"
+#include <ts2coreml/LoweringSupport.h>
 
 #include <cmath>
 #include <cstring>

@@ -1,6 +1,7 @@
 // Normalizations: batch_norm with running statistics, layer_norm, instance_norm, group_norm.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 namespace ts2coreml::lowering {
 namespace {

@@ -4,7 +4,8 @@
 // [w_before, w_after, h_before, h_after, ...]. MIL's pad lists the padded trailing dims forwards:
 // [h_before, h_after, w_before, w_after].
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 namespace ts2coreml::lowering {
 namespace {

@@ -1,6 +1,7 @@
 // Pooling: max/avg pooling in 1-3 spatial dims, and adaptive average/max pooling.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 #include <algorithm>
 #include <functional>

@@ -1,7 +1,8 @@
 // Reductions: mean, sum, prod, amax/amin, max/min (whole tensor or along a dim with indices),
 // argmax/argmin, logsumexp.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 namespace ts2coreml::lowering {
 namespace {

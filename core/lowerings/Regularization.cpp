@@ -1,6 +1,7 @@
 // Regularization layers, which are identities at inference: dropout and its variants.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 namespace ts2coreml::lowering {
 namespace {

@@ -7,7 +7,8 @@
 // MIL's upsample_bilinear and resize_bilinear both use r = in / out, so a given scale must make
 // in * scale an integer for the two to agree.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 #include <cmath>
 

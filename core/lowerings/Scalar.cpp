@@ -4,7 +4,8 @@
 // conversion time; an operand known only at run time (a dynamic size) makes the result a rank-0
 // MIL value.
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 #include <cmath>
 #include <functional>

@@ -4,7 +4,8 @@
 // Shapes are emitted as constants whenever the input's type makes them static; dims known only at
 // run time come from MIL `shape` and flow as rank-0 int32 values ("dynamic scalars").
 #include "lowerings/Builtins.h"
-#include "lowerings/LoweringSupport.h"
+
+#include <ts2coreml/LoweringSupport.h>
 
 #include <algorithm>
 

@@ -1,5 +1,6 @@
 #include <ts2coreml/Builder.h>
 
+#include "mil/IRAccess.h"
 #include "mil/ops/SchemaSupport.h"
 
 #include <algorithm>
@@ -72,7 +73,7 @@ Value* Builder::constant(std::shared_ptr<const ConstData> data) {
     TensorType t = TensorType::of(data->dtype, data->sizes);
     op->setConstData(std::move(data));
     Value* out = op->addOutput(freshName("const"), t);
-    block_->operations().push_back(std::move(op));
+    IRAccess::operations(*block_).push_back(std::move(op));
     return out;
 }
 
@@ -124,7 +125,7 @@ std::vector<Value*> Builder::complete(std::unique_ptr<Operation> op, const OpSch
                                       spec->typeVar + " is already " + dtypeName(it->second));
             }
         }
-        op->mutableInputs().emplace_back(name, std::move(values));
+        IRAccess::inputs(*op).emplace_back(name, std::move(values));
     }
     for (const auto& spec : schema.inputs)
         if (!spec.optional && !op->inputList(spec.name))
@@ -133,7 +134,7 @@ std::vector<Value*> Builder::complete(std::unique_ptr<Operation> op, const OpSch
     std::vector<TensorType> outTypes = schema.infer(OpView(*op, schema));
     std::vector<Value*> outs;
     for (auto& t : outTypes) outs.push_back(op->addOutput(freshName(schema.name), std::move(t)));
-    block_->operations().push_back(std::move(op));
+    IRAccess::operations(*block_).push_back(std::move(op));
     return outs;
 }
 
@@ -153,7 +154,7 @@ std::vector<Value*> Builder::cond(Value* pred, const BranchFn& thenBranch, const
     auto op = std::make_unique<Operation>("cond", block_);
     op->setLocation(location_);
     for (const BranchFn* branch : {&thenBranch, &elseBranch}) {
-        op->blocks().push_back(std::make_unique<Block>(op.get()));
+        IRAccess::blocks(*op).push_back(std::make_unique<Block>(op.get()));
         Block& b = *op->blocks().back();
         std::vector<Value*> results;
         {
@@ -182,7 +183,7 @@ std::vector<Value*> Builder::whileLoop(const std::vector<Value*>& loopVars, cons
         op->setLocation(location_);
         std::vector<Value*> bodyResults;
         for (int which = 0; which < 2; ++which) {
-            op->blocks().push_back(std::make_unique<Block>(op.get()));
+            IRAccess::blocks(*op).push_back(std::make_unique<Block>(op.get()));
             Block& b = *op->blocks().back();
             std::vector<Value*> vars;
             for (size_t i = 0; i < types.size(); ++i) vars.push_back(b.addInput(freshName("loop_var"), types[i]));
@@ -240,11 +241,11 @@ std::vector<Value*> Builder::customLayer(std::shared_ptr<const CustomLayer> laye
             throw SchemaError(where + "weight " + std::to_string(i) + " holds no data");
     auto op = std::make_unique<Operation>(kCustomLayerOp, block_);
     op->setLocation(location_);
-    op->mutableInputs().emplace_back("inputs", inputs);
+    IRAccess::inputs(*op).emplace_back("inputs", inputs);
     op->setCustomLayer(std::move(layer));
     std::vector<Value*> outs;
     for (const TensorType& t : outputTypes) outs.push_back(op->addOutput(freshName(cls), t));
-    block_->operations().push_back(std::move(op));
+    IRAccess::operations(*block_).push_back(std::move(op));
     return outs;
 }
 

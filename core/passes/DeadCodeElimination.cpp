@@ -1,5 +1,7 @@
 #include "passes/Passes.h"
 
+#include "mil/IRAccess.h"
+
 #include <unordered_set>
 
 namespace ts2coreml::passes {
@@ -16,7 +18,7 @@ void collectUses(const mil::Block& block, std::unordered_set<const mil::Value*>&
 
 size_t sweep(mil::Block& block, const std::unordered_set<const mil::Value*>& used) {
     size_t removed = 0;
-    auto& ops = block.operations();
+    auto& ops = mil::IRAccess::operations(block);
     std::vector<std::unique_ptr<mil::Operation>> kept;
     kept.reserve(ops.size());
     for (auto& op : ops) {

@@ -1,5 +1,7 @@
 #include "passes/Passes.h"
 
+#include "mil/IRAccess.h"
+
 #include <ts2coreml/Builder.h>
 #include <ts2coreml/OpSchema.h>
 
@@ -31,7 +33,7 @@ bool acceptsFp16Everywhere(const mil::Value* v, const Uses& uses) {
 }
 
 void retype(mil::Block& block, const Uses& uses, mil::Builder& builder) {
-    auto& ops = block.operations();
+    auto& ops = mil::IRAccess::operations(block);
     for (size_t i = 0; i < ops.size(); ++i) {
         mil::Operation& op = *ops[i];
         if (op.type() == "const") {
@@ -55,7 +57,7 @@ void retype(mil::Block& block, const Uses& uses, mil::Builder& builder) {
                 ops.pop_back();
                 ops.insert(ops.begin() + static_cast<long>(i), std::move(c));
                 ++i;
-                for (auto& [name, values] : ops[i]->mutableInputs())
+                for (auto& [name, values] : mil::IRAccess::inputs(*ops[i]))
                     if (name == "dtype") values = {fp16};
             }
         }
@@ -88,21 +90,21 @@ void castToFp16(mil::Program& program) {
         std::vector<std::unique_ptr<mil::Operation>> prologue;
         for (const auto& in : body.inputs()) {
             if (in->type().dtype != DType::Float32) continue;
-            const size_t before = body.operations().size();
+            auto& ops = mil::IRAccess::operations(body);
+            const size_t before = ops.size();
             mil::Value* cast = builder.add("cast", {{"x", in.get()}, {"dtype", "fp16"}});
             cast->setName(in->name() + "_to_fp16");
-            for (size_t k = before; k < body.operations().size(); ++k)
-                prologue.push_back(std::move(body.operations()[k]));
-            body.operations().resize(before);
-            for (auto& op : body.operations())
-                for (auto& [name, values] : op->mutableInputs())
+            for (size_t k = before; k < ops.size(); ++k) prologue.push_back(std::move(ops[k]));
+            ops.resize(before);
+            for (auto& op : ops)
+                for (auto& [name, values] : mil::IRAccess::inputs(*op))
                     for (auto& v : values)
                         if (v == in.get()) v = cast;
             for (auto& v : body.outputs())
                 if (v == in.get()) v = cast;
         }
-        body.operations().insert(body.operations().begin(), std::make_move_iterator(prologue.begin()),
-                                 std::make_move_iterator(prologue.end()));
+        auto& ops = mil::IRAccess::operations(body);
+        ops.insert(ops.begin(), std::make_move_iterator(prologue.begin()), std::make_move_iterator(prologue.end()));
         Uses uses;
         collectUses(body, uses);
         retype(body, uses, builder);

@@ -53,18 +53,6 @@ void registerPlugin(LoweringRegistry& registry, const ts2coreml_plugin_info& inf
     }
 }
 
-const ts2coreml_plugin_info& builtinPlugin() {
-    static const ts2coreml_plugin_info info{TS2COREML_PLUGIN_API_VERSION, TS2COREML_ABI_TAG, "built-in",
-                                            TS2COREML_VERSION, registerBuiltinLowerings};
-    return info;
-}
-
-LoweringRegistry LoweringRegistry::withBuiltins() {
-    LoweringRegistry r;
-    registerPlugin(r, builtinPlugin(), "built-in", nullptr);
-    return r;
-}
-
 std::vector<std::string> pluginSearchPath(const std::vector<std::string>& commandLine, const char* environment) {
     std::vector<std::string> out;
     if (environment) {
@@ -155,7 +143,15 @@ LoadedPlugin loadPlugin(const std::string& file, LoweringRegistry& registry) {
         throw PluginRejected(std::string("no entry point: the library does not export '") +
                              TS2COREML_PLUGIN_ENTRY_SYMBOL + "' (define it with TS2COREML_PLUGIN)");
     auto entry = library->get<const ts2coreml_plugin_info*()>(TS2COREML_PLUGIN_ENTRY_SYMBOL);
-    const ts2coreml_plugin_info* info = entry();
+    // Caught here, while the library (which may hold the exception's type and destructor) is loaded.
+    const ts2coreml_plugin_info* info = nullptr;
+    try {
+        info = entry();
+    } catch (const std::exception& e) {
+        throw PluginRejected(std::string("the entry point threw: ") + firstLineOf(e.what()));
+    } catch (...) {
+        throw PluginRejected("the entry point threw a non-standard exception");
+    }
     if (!info) throw PluginRejected("the entry point returned no plugin info");
     registerPlugin(registry, *info, file, library);
     return {file, info->name, info->version ? info->version : ""};
@@ -170,6 +166,8 @@ PluginLoadReport loadPlugins(const std::vector<std::string>& searchPath, Lowerin
             report.rejected.push_back({file, e.what()});
         } catch (const std::exception& e) {
             report.rejected.push_back({file, firstLineOf(e.what())});
+        } catch (...) {
+            report.rejected.push_back({file, "loading it threw a non-standard exception"});
         }
     }
     return report;

@@ -51,9 +51,6 @@ public:
 void registerPlugin(LoweringRegistry& registry, const ts2coreml_plugin_info& info, const std::string& provider,
                     std::shared_ptr<const void> library);
 
-/// The built-in lowerings as a plugin linked in.
-const ts2coreml_plugin_info& builtinPlugin();
-
 /// The search path: the entries of `environment` (TS2COREML_PLUGIN_PATH's value, may be null), then
 /// `commandLine` (--plugin-path, in order), so plugins named on the command line can override
 /// those of the environment. Empty entries are dropped: they never mean the current directory.

@@ -1,11 +1,18 @@
 #include "registry/LoweringRegistry.h"
 
-#include "plugin/TorchOps.h"
+#include "lowerings/Builtins.h"
+#include "registry/TorchOps.h"
 
 #include <algorithm>
 #include <stdexcept>
 
 namespace ts2coreml {
+
+LoweringRegistry LoweringRegistry::withBuiltins() {
+    LoweringRegistry r;
+    registerBuiltinLowerings(r);
+    return r;
+}
 
 LoweringRegistry LoweringRegistry::staging() {
     LoweringRegistry r;

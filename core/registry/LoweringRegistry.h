@@ -59,7 +59,8 @@ public:
     std::vector<const LoweringEntry*> entries() const;
     const std::vector<TorchOpDeclaration>& declaredTorchOps() const { return declared_; }
 
-    /// A registry holding every built-in lowering.
+    /// A registry holding every built-in lowering (core/lowerings), registered through the same
+    /// Registry calls plugins use.
     static LoweringRegistry withBuiltins();
 
 private:
@@ -70,8 +71,5 @@ private:
     std::shared_ptr<const void> library_;
     bool staging_ = false;
 };
-
-/// Registers the built-in lowerings (core/lowerings/*.cpp) through the same call plugins use.
-void registerBuiltinLowerings(Registry& registry);
 
 }  // namespace ts2coreml

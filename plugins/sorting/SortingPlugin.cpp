@@ -6,6 +6,7 @@
 //   argsort(self, dim=-1, descending=False) -> indices                      = MIL argsort
 //
 // torch's indices are int64; Core ML's are int32 (exact below 2^31 elements).
+#include <ts2coreml/LoweringSupport.h>
 #include <ts2coreml/Plugin.h>
 
 namespace {
@@ -13,11 +14,9 @@ namespace {
 using namespace ts2coreml;
 
 int64_t axisOf(LoweringContext& ctx, mil::Value* x) {
-    const int64_t rank = static_cast<int64_t>(x->type().rank());
-    int64_t dim = ctx.getInt("dim");
+    const int64_t rank = lowering::rankOf(x);
     if (rank == 0) ctx.fail("cannot sort a scalar");
-    if (dim < -rank || dim >= rank) ctx.fail("dim " + std::to_string(dim) + " is out of range for " + x->type().str());
-    return dim < 0 ? dim + rank : dim;
+    return lowering::normalizeDim(ctx, ctx.getInt("dim"), rank, "dim");
 }
 
 void lowerTopk(LoweringContext& ctx) {

@@ -1,5 +1,6 @@
 // The built-in registry (core/lowerings/Builtins.cpp): every family registers without clashes and
 // the ops of the torchvision models we convert all have a lowering.
+#include "lowerings/Builtins.h"
 #include "registry/LoweringRegistry.h"
 
 #include <doctest/doctest.h>

@@ -80,6 +80,20 @@ TEST_CASE("ts2coreml ops reports each rejected plugin on one line and lists the 
     CHECK(missing.err.find("--plugin-path '/nonexistent/plugins': no such file or directory") != std::string::npos);
 }
 
+TEST_CASE("A plugin whose entry point throws is one warning line naming it; the host lists the others") {
+    ScratchDir dir("ops_throwing_entry");
+    CommandRun r = ts2coremlRun(dir, "ops --no-default-ops --plugin-path " + throwingEntryDir());
+    REQUIRE(r.exitCode == 0);
+    CHECK(lineCount(r.err) == 2);
+    CHECK(r.err.find(throwingEntryPlugin("throwing_entry") +
+                     ": warning: plugin not loaded: the entry point threw a non-standard exception") !=
+          std::string::npos);
+    CHECK(r.err.find(throwingEntryPlugin("throwing_entry_std") +
+                     ": warning: plugin not loaded: the entry point threw: fixture entry point failure") !=
+          std::string::npos);
+    CHECK(r.out.find("fixture::good") != std::string::npos);
+}
+
 TEST_CASE("Plugins load from TS2COREML_PLUGIN_PATH and never from the current directory") {
     ScratchDir dir("ops_env");
     const auto fromEnv = opsJson(dir, "", "TS2COREML_PLUGIN_PATH=/nonexistent:" + kTorchvisionDir);

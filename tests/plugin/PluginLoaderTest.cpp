@@ -4,7 +4,7 @@
 #include "Converter.h"
 #include "plugin/PluginLoader.h"
 #include "plugin/PluginTestSupport.h"
-#include "plugin/TorchOps.h"
+#include "registry/TorchOps.h"
 
 #include <doctest/doctest.h>
 
@@ -32,7 +32,9 @@ std::string rejectionOf(const std::string& file, LoweringRegistry& registry) {
 
 TEST_CASE("Each rejected fixture plugin gives its one-line reason and registers nothing") {
     const std::vector<std::pair<std::string, std::string>> cases = {
-        {"wrong_version", "wrong API version: built with plugin API version 42, this ts2coreml supports 1"},
+        {"wrong_version", "wrong API version: built with plugin API version " +
+                              std::to_string(TS2COREML_PLUGIN_API_VERSION + 41) + ", this ts2coreml supports " +
+                              std::to_string(TS2COREML_PLUGIN_API_VERSION)},
         {"wrong_abi", "wrong ABI tag: built as 'msvc19-fixture'"},
         {"no_entry", "no entry point: the library does not export 'ts2coreml_plugin_entry'"},
         {"missing_symbol", "undefined symbol: ts2coreml_fixture_undefined_function"},
@@ -73,6 +75,38 @@ TEST_CASE("A plugin directory loads in file-name order and a rejection does not 
         CHECK(r.str().rfind(r.file + ": warning: plugin not loaded: ", 0) == 0);
     }
     CHECK(registry.find("aten::hardshrink", "", Target::iOS15)->plugin == "throwing_lowering");
+}
+
+TEST_CASE("An entry point that throws anything is refused with its path, and the others still load") {
+    LoweringRegistry registry = LoweringRegistry::withBuiltins();
+    const size_t before = entryCount(registry);
+    CHECK(rejectionOf(throwingEntryPlugin("throwing_entry"), registry) ==
+          "the entry point threw a non-standard exception");
+    CHECK(rejectionOf(throwingEntryPlugin("throwing_entry_std"), registry) ==
+          "the entry point threw: fixture entry point failure");
+    CHECK(entryCount(registry) == before);
+
+    const PluginLoadReport report = loadPlugins({throwingEntryDir()}, registry);
+    REQUIRE(report.rejected.size() == 2);
+    CHECK(report.rejected[0].str() ==
+          throwingEntryPlugin("throwing_entry") +
+              ": warning: plugin not loaded: the entry point threw a non-standard exception");
+    CHECK(report.rejected[1].file == throwingEntryPlugin("throwing_entry_std"));
+    REQUIRE(report.loaded.size() == 1);
+    CHECK(report.loaded[0].name == "zz_good");
+    CHECK(registry.find("fixture::good", "", Target::iOS15)->plugin == "zz_good");
+}
+
+TEST_CASE("A register function that throws a non-standard exception is refused like any other") {
+    static const ts2coreml_plugin_info throwsInt{TS2COREML_PLUGIN_API_VERSION, TS2COREML_ABI_TAG, "throws_int", "1.0",
+                                                 [](Registry& r) {
+                                                     r.add("ts2coreml_test::throws_int", [](LoweringContext&) {});
+                                                     throw 42;
+                                                 }};
+    LoweringRegistry registry = LoweringRegistry::withBuiltins();
+    CHECK_THROWS_WITH_AS(registerPlugin(registry, throwsInt, "static", nullptr),
+                         "register function threw a non-standard exception", PluginRejected);
+    CHECK(!registry.hasKey("ts2coreml_test::throws_int"));
 }
 
 TEST_CASE("An override replaces the built-in lowering and the conversion uses it") {

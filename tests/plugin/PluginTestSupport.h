@@ -45,6 +45,13 @@ inline std::string fixturePlugin(const std::string& kind) {
     return std::string(TS2COREML_FIXTURE_DIR) + "/libfixture_" + kind + ".so";
 }
 
+/// The directory of the fixtures whose entry point throws (throwing_entry: `throw 42`,
+/// throwing_entry_std: a std::runtime_error), with a good plugin, zz_good, named after them.
+inline std::string throwingEntryDir() { return std::string(TS2COREML_BINARY_DIR) + "/tests/throwing-entry-plugins"; }
+inline std::string throwingEntryPlugin(const std::string& kind) {
+    return throwingEntryDir() + "/libfixture_" + kind + ".so";
+}
+
 /// Options converting hardshrink(x, 0.5) of an fp32 [4] input, saved as DIR/hardshrink.pt, to
 /// DIR/out.mlpackage: an op with no built-in lowering, for fixture and test lowerings.
 ConvertOptions hardshrinkConversion(const ScratchDir& dir);

@@ -2,6 +2,8 @@
 // promise that every declared MIL op is executable.
 #include "runtime/RuntimeTestSupport.h"
 
+#include "mil/IRAccess.h"
+
 #include <doctest/doctest.h>
 
 #include <set>
@@ -58,9 +60,9 @@ TEST_CASE("an op without a kernel is named in the error") {
     mil::Block& main = q.main().body;
     mil::Value* x = main.addInput("x", TensorType::of(DType::Float32, {2}));
     auto op = std::make_unique<mil::Operation>("fancy_op", &main);
-    op->mutableInputs().emplace_back("x", std::vector<mil::Value*>{x});
+    mil::IRAccess::inputs(*op).emplace_back("x", std::vector<mil::Value*>{x});
     mil::Value* y = op->addOutput("y", TensorType::of(DType::Float32, {2}));
-    main.operations().push_back(std::move(op));
+    mil::IRAccess::operations(main).push_back(std::move(op));
     main.outputs() = {y};
     CHECK_THROWS_WITH_AS(runtime::execute(q, {{"x", at::ones({2})}}),
                          doctest::Contains("no kernel for MIL op 'fancy_op'"), runtime::ExecutionError);

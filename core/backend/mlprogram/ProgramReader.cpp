@@ -1,6 +1,7 @@
 #include "backend/mlprogram/ProgramReader.h"
 
 #include "backend/ReadError.h"
+#include "mil/IRAccess.h"
 #include "runtime/TensorSupport.h"
 
 #include <ts2coreml/OpSchema.h>
@@ -263,12 +264,12 @@ void ProgramReader::readOperation(const proto::Operation& proto, mil::Block& blo
                 const TensorType t = typeOf(binding.value().type(), what);
                 c->setConstData(std::move(data));
                 values.push_back(c->addOutput(opName + "/" + name + "#inline" + std::to_string(inlineCount_++), t));
-                block.operations().push_back(std::move(c));
+                mil::IRAccess::operations(block).push_back(std::move(c));
             } else {
                 fail(where + " input '" + name + "' has an empty binding");
             }
         }
-        op->mutableInputs().emplace_back(name, std::move(values));
+        mil::IRAccess::inputs(*op).emplace_back(name, std::move(values));
     }
 
     std::vector<TensorType> outTypes;
@@ -297,9 +298,9 @@ void ProgramReader::readOperation(const proto::Operation& proto, mil::Block& blo
         scopes_.emplace_back();
         readBlock(b, *nested);
         scopes_.pop_back();
-        op->blocks().push_back(std::move(nested));
+        mil::IRAccess::blocks(*op).push_back(std::move(nested));
     }
-    block.operations().push_back(std::move(op));
+    mil::IRAccess::operations(block).push_back(std::move(op));
 }
 
 }  // namespace ts2coreml::backend

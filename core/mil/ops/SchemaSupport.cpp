@@ -1,5 +1,7 @@
 #include "mil/ops/SchemaSupport.h"
 
+#include "mil/IRAccess.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <set>
@@ -55,7 +57,7 @@ void declare(SchemaTable& table, std::string name, std::vector<InputSpec> inputs
             view.fail(e.what());
         }
     };
-    table.add(std::move(s));
+    IRAccess::addSchema(table, std::move(s));
 }
 
 namespace {

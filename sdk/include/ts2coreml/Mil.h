@@ -19,6 +19,7 @@ namespace ts2coreml::mil {
 
 class Operation;
 class Block;
+class IRAccess;  // core-internal: the host's passes and readers edit the IR's structure through it
 
 /// Immutable constant payload: dtype, sizes and a pointer to contiguous row-major data.
 /// `owner` keeps the memory alive (a torch tensor, a vector, a mapped file).
@@ -99,7 +100,6 @@ public:
 
     using Inputs = std::vector<std::pair<std::string, std::vector<Value*>>>;
     const Inputs& inputs() const { return inputs_; }
-    Inputs& mutableInputs() { return inputs_; }
     /// First value bound to an input, or null when absent.
     Value* input(const std::string& name) const;
     const std::vector<Value*>* inputList(const std::string& name) const;
@@ -108,7 +108,7 @@ public:
     Value* output(size_t i = 0) const { return outputs_.at(i).get(); }
     Value* addOutput(std::string name, TensorType type);
 
-    std::vector<std::unique_ptr<Block>>& blocks() { return blocks_; }
+    /// Nested blocks (cond's two branches, while_loop's condition and body).
     const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
 
     /// Payload of a `const` op.
@@ -124,6 +124,7 @@ public:
     void setLocation(std::string loc) { location_ = std::move(loc); }
 
 private:
+    friend class IRAccess;
     std::string type_;
     Block* parent_;
     Inputs inputs_;
@@ -141,12 +142,13 @@ public:
     Operation* parentOp() const { return parent_; }
     Value* addInput(std::string name, TensorType type);
     const std::vector<std::unique_ptr<Value>>& inputs() const { return inputs_; }
-    std::vector<std::unique_ptr<Operation>>& operations() { return ops_; }
+    /// The block's operations, in order. Lowerings add operations through the Builder only.
     const std::vector<std::unique_ptr<Operation>>& operations() const { return ops_; }
     std::vector<Value*>& outputs() { return outputs_; }
     const std::vector<Value*>& outputs() const { return outputs_; }
 
 private:
+    friend class IRAccess;
     Operation* parent_;
     std::vector<std::unique_ptr<Value>> inputs_;
     std::vector<std::unique_ptr<Operation>> ops_;

@@ -77,15 +77,19 @@ private:
     const OpSchema& schema_;
 };
 
-/// The table of known MIL op schemas.
+/// The table of known MIL op schemas, read-only for plugins: every op declared here has a kernel
+/// in the reference runtime and a NeuralNetwork layer in the host, so a plugin emits only these.
 class SchemaTable {
 public:
     static SchemaTable& instance();
-    void add(OpSchema schema);
+    /// The schema of MIL op `name` ("conv"), or null when ts2coreml has no such op.
     const OpSchema* find(const std::string& name) const;
+    /// Every schema, in declaration order.
     std::vector<const OpSchema*> all() const;
 
 private:
+    friend class IRAccess;
+    void add(OpSchema schema);
     std::vector<std::unique_ptr<OpSchema>> schemas_;
 };
 

@@ -10,19 +10,27 @@
 // out-of-line functions (Builder, LoweringContext helpers, ConstData) are resolved from the host
 // process when it loads the plugin, so a plugin always runs against the host that loads it.
 //
+// What a plugin sees of the host is this SDK: the Builder (MIL ops are emitted only through it,
+// checked against the host's op schemas), the LoweringContext, the Registry's registration calls,
+// the lowering helpers of LoweringSupport.h and the diagnostics (LoweringError, SchemaError). The
+// IR's structure and the schema table are read-only here: a plugin cannot declare a MIL op, since
+// every MIL op needs a kernel and a NeuralNetwork layer in the host.
+//
 // The host (core/plugin) refuses, with a one-line reason naming the file, and keeps loading the
-// others: a file that is not a shared library or cannot be loaded, a missing entry point, an API
-// version or ABI tag different from its own, a register function that throws, and a key already
-// registered without `replaces`. The same register function can be linked statically: the
-// built-in lowerings register through exactly this struct.
+// others: a file that is not a shared library or cannot be loaded, a missing entry point, an entry
+// point or register function that throws (anything, not only std::exception), an API version or ABI
+// tag different from its own, and a key already registered without `replaces`. The same register
+// function can be linked statically: the built-in lowerings register through the same calls.
 #pragma once
 
 #include <ts2coreml/Lowering.h>
 
 #include <cstdint>
 
-/// Bumped on any incompatible change of the SDK.
-#define TS2COREML_PLUGIN_API_VERSION 1u
+/// Bumped on any change of the SDK's declarations; sdk/API records it with a hash of the headers
+/// (the sdk_api_version test fails when they change without a bump, and says how to record one).
+/// 2: the IR's mutating accessors and SchemaTable::add left the SDK; LoweringSupport.h joined it.
+#define TS2COREML_PLUGIN_API_VERSION 2u
 
 #define TS2COREML_STR2(x) #x
 #define TS2COREML_STR(x) TS2COREML_STR2(x)
@@ -38,7 +46,7 @@
 #define TS2COREML_ABI_TAG TS2COREML_COMPILER "-cxx11abi" TS2COREML_STR(_GLIBCXX_USE_CXX11_ABI)
 
 extern "C" {
-/// What a plugin's entry point returns. Plain data: its layout is part of API version 1.
+/// What a plugin's entry point returns. Plain data: its layout is the same in every API version.
 struct ts2coreml_plugin_info {
     uint32_t apiVersion;  ///< TS2COREML_PLUGIN_API_VERSION at build time
     const char* abiTag;   ///< TS2COREML_ABI_TAG at build time

@@ -1,4 +1,4 @@
-#include "plugin/TorchOps.h"
+#include "registry/TorchOps.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/csrc/jit/frontend/function_schema_parser.h>

@@ -1,5 +1,5 @@
-// Custom torch op schemas declared by plugins, registered with LibTorch (schema only, no kernel)
-// so that torch::jit::load accepts a model calling them.
+// Custom torch op schemas declared by plugins and composites (Registry::declareTorchOp), registered with LibTorch
+// (schema only, no kernel) so that torch::jit::load accepts a model calling them.
 #pragma once
 
 #include <string>
