@@ -239,10 +239,7 @@ TEST_CASE("Normalization layers of a NeuralNetwork model match LibTorch numerica
 }
 TEST_CASE("Reduction layers of a NeuralNetwork model match LibTorch numerically") { checkNeuralNetwork(kReduction); }
 TEST_CASE("Resize layers of a NeuralNetwork model match LibTorch numerically") { checkNeuralNetwork(kResize); }
-TEST_CASE("Shape layers of a NeuralNetwork model match LibTorch numerically") {
-    // torch.nn.functional.pad does not script in a define()d module (the ML Program case fails alike).
-    checkNeuralNetwork(kShape, {}, {"pad modes, pixel_shuffle"});
-}
+TEST_CASE("Shape layers of a NeuralNetwork model match LibTorch numerically") { checkNeuralNetwork(kShape); }
 
 TEST_CASE("padding modes and pixel_shuffle become ConstantPad, Padding and ReorganizeData layers") {
     NumericalOptions nn;
