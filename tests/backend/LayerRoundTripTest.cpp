@@ -225,6 +225,10 @@ std::map<std::string, Example> explicitExamples() {
         Value* shape = b.add("shape", {{"x", x}});
         return b.add("random_normal", {{"shape", shape}, {"mean", 1.0}, {"stddev", 2.0}, {"seed", int64_t{11}}});
     });
+    e["random_bernoulli"] = one({2, 3}, [](Builder& b, Value* x) {
+        return b.add("random_bernoulli",
+                     {{"shape", std::vector<int64_t>{4, 5}}, {"prob", 0.25}, {"seed", int64_t{13}}});
+    });
     return e;
 }
 

@@ -41,3 +41,12 @@ TEST_CASE("random_normal draws N(mean, stddev^2), repeatably with a seed") {
     // Unseeded (-1, the default): a new draw each run.
     CHECK_FALSE(at::equal(draw("random_normal", {}, {64}), draw("random_normal", {}, {64})));
 }
+
+TEST_CASE("random_bernoulli draws ones with probability prob, repeatably with a seed") {
+    const at::Tensor a = draw("random_bernoulli", {{"prob", 0.3}, {"seed", int64_t{9}}}, {100, 100});
+    CHECK(a.sizes().vec() == std::vector<int64_t>{100, 100});
+    CHECK(at::logical_or(a == 0, a == 1).all().item<bool>());
+    CHECK(std::abs(a.mean().item<double>() - 0.3) < 0.03);  // 10000 draws: standard error 0.005
+    CHECK(at::equal(a, draw("random_bernoulli", {{"prob", 0.3}, {"seed", int64_t{9}}}, {100, 100})));
+    CHECK_THROWS_WITH_AS(draw("random_bernoulli", {{"prob", 1.5}}, {3}), doctest::Contains("prob"), std::exception);
+}

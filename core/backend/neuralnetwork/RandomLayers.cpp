@@ -1,5 +1,6 @@
-// random_uniform and random_normal <-> RandomUniform / RandomNormal layers: the Static form when
-// the shape is a constant (outputShape), the Dynamic form reading the shape from a blob.
+// random_uniform, random_normal and random_bernoulli <-> the RandomUniform / RandomNormal /
+// RandomBernoulli layers: the Static form when the shape is a constant (outputShape), the Dynamic
+// form reading the shape from a blob.
 #include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
 #include "mil/Families.h"
@@ -10,66 +11,83 @@ namespace {
 
 using L = spec::NeuralNetworkLayer;
 
-// Fills the parameters shared by the Static and Dynamic messages of one distribution: seed and
-// the two parameters (minVal/maxVal, or mean/stdDev).
-template <typename Params>
-void fillParameters(LayerWriter& w, Params& p, const char* first, const char* second) {
-    p.set_seed(w.params().getInt("seed"));
-    const auto a = static_cast<float>(w.params().getDouble(first));
-    const auto b = static_cast<float>(w.params().getDouble(second));
-    if constexpr (std::is_same_v<Params, spec::RandomUniformStaticLayerParams> ||
-                  std::is_same_v<Params, spec::RandomUniformDynamicLayerParams>) {
-        p.set_minval(a);
-        p.set_maxval(b);
-    } else {
-        p.set_mean(a);
-        p.set_stddev(b);
-    }
-}
+float param(const LayerWriter& w, const char* name) { return static_cast<float>(w.params().getDouble(name)); }
 
-template <typename Static, typename Dynamic>
-void writeRandom(LayerWriter& w, Static* (L::*staticLayer)(), Dynamic* (L::*dynamicLayer)(), const char* first,
-                 const char* second) {
+// `fill` sets the distribution's parameters on the Static or the Dynamic message.
+template <typename Static, typename Dynamic, typename Fill>
+void writeRandom(LayerWriter& w, Static* (L::*staticLayer)(), Dynamic* (L::*dynamicLayer)(), Fill fill) {
+    const int64_t seed = w.params().getInt("seed");
     if (w.isConst("shape")) {
         auto* p = (w.layer({}).*staticLayer)();
-        fillParameters(w, *p, first, second);
+        p->set_seed(seed);
+        fill(*p);
         for (int64_t s : w.params().getInts("shape")) p->add_outputshape(static_cast<uint64_t>(s));
     } else {
-        fillParameters(w, *(w.layer({w.in("shape")}).*dynamicLayer)(), first, second);
+        auto* p = (w.layer({w.in("shape")}).*dynamicLayer)();
+        p->set_seed(seed);
+        fill(*p);
     }
 }
 
-void readRandom(LayerReader& r, const std::string& op, const std::string& first, double a, const std::string& second,
-                double b, int64_t seed, mil::Value* shape) {
-    r.out(r.add(op, {{"shape", shape}, {first, a}, {second, b}, {"seed", seed}}));
+// The op with the layer's parameters, its seed, and the shape: outputShape, or the input blob.
+template <typename Params>
+void readRandom(LayerReader& r, const std::string& op, const Params& p, mil::OperandList parameters) {
+    mil::Value* shape = r.inputs() > 0 ? r.asInt(r.in()) : nullptr;
+    if constexpr (std::is_same_v<Params, spec::RandomUniformStaticLayerParams> ||
+                  std::is_same_v<Params, spec::RandomNormalStaticLayerParams> ||
+                  std::is_same_v<Params, spec::RandomBernoulliStaticLayerParams>)
+        shape = r.builder().ints(r.ints(p.outputshape()));
+    if (!shape) r.fail("needs the shape blob as its input");
+    parameters.push_back({"shape", shape});
+    parameters.push_back({"seed", static_cast<int64_t>(p.seed())});
+    r.out(r.add(op, parameters));
 }
 
 }  // namespace
 
 void populateRandomLayers(LayerTable& t) {
     t.add("random_uniform", [](LayerWriter& w) {
-        writeRandom(w, &L::mutable_randomuniformstatic, &L::mutable_randomuniformdynamic, "low", "high");
+        writeRandom(w, &L::mutable_randomuniformstatic, &L::mutable_randomuniformdynamic, [&](auto& p) {
+            p.set_minval(param(w, "low"));
+            p.set_maxval(param(w, "high"));
+        });
     });
     t.add("random_normal", [](LayerWriter& w) {
-        writeRandom(w, &L::mutable_randomnormalstatic, &L::mutable_randomnormaldynamic, "mean", "stddev");
+        writeRandom(w, &L::mutable_randomnormalstatic, &L::mutable_randomnormaldynamic, [&](auto& p) {
+            p.set_mean(param(w, "mean"));
+            p.set_stddev(param(w, "stddev"));
+        });
     });
-    t.reads(L::kRandomUniformStatic, [](LayerReader& r) {
-        const auto& p = r.layer().randomuniformstatic();
-        readRandom(r, "random_uniform", "low", p.minval(), "high", p.maxval(), p.seed(),
-                   r.builder().ints(r.ints(p.outputshape())));
+    t.add("random_bernoulli", [](LayerWriter& w) {
+        writeRandom(w, &L::mutable_randombernoullistatic, &L::mutable_randombernoullidynamic,
+                    [&](auto& p) { p.set_prob(param(w, "prob")); });
     });
-    t.reads(L::kRandomUniformDynamic, [](LayerReader& r) {
-        const auto& p = r.layer().randomuniformdynamic();
-        readRandom(r, "random_uniform", "low", p.minval(), "high", p.maxval(), p.seed(), r.asInt(r.in()));
+    auto uniform = [](const auto& p) {
+        return mil::OperandList{{"low", double{p.minval()}}, {"high", double{p.maxval()}}};
+    };
+    auto normal = [](const auto& p) {
+        return mil::OperandList{{"mean", double{p.mean()}}, {"stddev", double{p.stddev()}}};
+    };
+    auto bernoulli = [](const auto& p) { return mil::OperandList{{"prob", double{p.prob()}}}; };
+    t.reads(L::kRandomUniformStatic, [=](LayerReader& r) {
+        readRandom(r, "random_uniform", r.layer().randomuniformstatic(), uniform(r.layer().randomuniformstatic()));
     });
-    t.reads(L::kRandomNormalStatic, [](LayerReader& r) {
-        const auto& p = r.layer().randomnormalstatic();
-        readRandom(r, "random_normal", "mean", p.mean(), "stddev", p.stddev(), p.seed(),
-                   r.builder().ints(r.ints(p.outputshape())));
+    t.reads(L::kRandomUniformDynamic, [=](LayerReader& r) {
+        readRandom(r, "random_uniform", r.layer().randomuniformdynamic(), uniform(r.layer().randomuniformdynamic()));
     });
-    t.reads(L::kRandomNormalDynamic, [](LayerReader& r) {
-        const auto& p = r.layer().randomnormaldynamic();
-        readRandom(r, "random_normal", "mean", p.mean(), "stddev", p.stddev(), p.seed(), r.asInt(r.in()));
+    t.reads(L::kRandomNormalStatic, [=](LayerReader& r) {
+        readRandom(r, "random_normal", r.layer().randomnormalstatic(), normal(r.layer().randomnormalstatic()));
+    });
+    t.reads(L::kRandomNormalDynamic, [=](LayerReader& r) {
+        readRandom(r, "random_normal", r.layer().randomnormaldynamic(), normal(r.layer().randomnormaldynamic()));
+    });
+    t.reads(L::kRandomBernoulliStatic, [=](LayerReader& r) {
+        readRandom(r, "random_bernoulli", r.layer().randombernoullistatic(),
+                   bernoulli(r.layer().randombernoullistatic()));
+    });
+    t.reads(L::kRandomBernoulliDynamic, [=](LayerReader& r) {
+        readRandom(r, "random_bernoulli", r.layer().randombernoullidynamic(),
+                   bernoulli(r.layer().randombernoullidynamic()));
     });
 }
 

@@ -1,4 +1,4 @@
-// random_uniform and random_normal: ATen's CPU generator, seeded with the op's seed (repeatable),
+// random_uniform, random_normal and random_bernoulli: ATen's CPU generator, seeded with the op's seed (repeatable),
 // or the default generator when the seed is -1 (a new draw every run, as on a device).
 #include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
@@ -27,11 +27,19 @@ at::Tensor randomNormal(const KernelContext& k) {
     return t.normal_(k.getDouble("mean"), stddev, generatorOf(k));
 }
 
+at::Tensor randomBernoulli(const KernelContext& k) {
+    const double prob = k.getDouble("prob");
+    if (!(prob >= 0 && prob <= 1)) k.fail("prob must be in [0, 1]");
+    at::Tensor t = at::empty(k.getInts("shape"), at::kFloat);
+    return t.bernoulli_(prob, generatorOf(k));
+}
+
 }  // namespace
 
 void populateRandomKernels(KernelTable& t) {
     t.add("random_uniform", randomUniform);
     t.add("random_normal", randomNormal);
+    t.add("random_bernoulli", randomBernoulli);
 }
 
 TS2COREML_FAMILY(KernelTable, Random, populateRandomKernels)
