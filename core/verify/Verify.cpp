@@ -36,13 +36,14 @@ bool hasInput(const backend::ReadModel& read, const std::string& name) {
     return false;
 }
 
-/// Finds the torch op of every custom layer the executor stopped at (`reached`: its op -> the
-/// values feeding it) and compares those values with LibTorch's values of that op's inputs.
-void compareCustomLayers(const backend::ReadModel& read, const std::string& model, const LoweringRegistry& registry,
+/// Finds the torch op of every custom layer (`layers`, in program order) and, for those the executor
+/// stopped at (`reached`: its op -> the values feeding it), compares those values with LibTorch's
+/// values of that op's inputs.
+void compareCustomLayers(const backend::ReadModel& read, const std::vector<const mil::Operation*>& layers,
+                         const std::string& model, const LoweringRegistry& registry,
                          const std::vector<at::Tensor>& referenceInputs,
                          const std::map<const mil::Operation*, std::vector<at::Tensor>>& reached,
                          VerifyReport& report) {
-    const std::vector<const mil::Operation*> layers = customLayerOps(*read.program);
     if (layers.empty()) return;
     std::vector<TorchCustomLayerInputs> torch;
     std::string why;
@@ -272,8 +273,8 @@ VerifyReport Verification::run(const LoweringRegistry& registry) {
         }
     }
 
-    compareCustomLayers(read_, request_.modelPath, registry, referenceInputs_, customInputs, report);
     const std::vector<const mil::Operation*> layers = customLayerOps(*read_.program);
+    compareCustomLayers(read_, layers, request_.modelPath, registry, referenceInputs_, customInputs, report);
     for (size_t i = 0; i < actual.size(); ++i) {
         OutputResult out;
         out.name = outputs[i]->name();
