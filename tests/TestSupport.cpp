@@ -2,6 +2,11 @@
 
 #include <ts2coreml/Mil.h>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+
 namespace ts2coreml::test {
 
 torch::jit::Module scriptModule(const std::string& source) {
@@ -37,6 +42,26 @@ std::vector<TensorType> outputTypes(const mil::Program& program) {
     std::vector<TensorType> out;
     for (const mil::Value* v : program.main().body.outputs()) out.push_back(v->type());
     return out;
+}
+
+void keepWrittenModels(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    const char* keep = std::getenv("TS2COREML_KEEP_MODELS");
+    if (!keep || !*keep) return;
+    static std::atomic<int> count{0};
+    std::error_code ec;
+    fs::create_directories(keep, ec);
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        const fs::path& p = it->path();
+        const bool package = p.extension() == ".mlpackage" && fs::is_regular_file(p / "Manifest.json", ec);
+        if (!package && !(p.extension() == ".mlmodel" && it->is_regular_file(ec))) continue;
+        const fs::path copy =
+            fs::path(keep) / (std::to_string(::getpid()) + "_" + std::to_string(count++) + "_" + p.filename().string());
+        std::error_code ignored;
+        fs::copy(p, copy, fs::copy_options::recursive, ignored);
+        if (package) it.disable_recursion_pending();
+    }
 }
 
 }  // namespace ts2coreml::test

@@ -3,6 +3,7 @@
 
 #include "frontend/Frontend.h"
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +24,11 @@ LoweredModel lower(torch::jit::Module module, const std::vector<ModelInput>& inp
 
 /// Count of each MIL op type in the program's main function (nested blocks included; const ops too).
 std::map<std::string, int> opHistogram(const mil::Program& program);
+
+/// When TS2COREML_KEEP_MODELS names a directory, copies every .mlmodel and .mlpackage under `dir`
+/// there before a test deletes `dir`, so that tests/applecheck.sh can run Apple's validator over
+/// everything the suite writes. Nothing otherwise.
+void keepWrittenModels(const std::filesystem::path& dir);
 
 /// Output types of main.
 std::vector<TensorType> outputTypes(const mil::Program& program);

@@ -34,7 +34,10 @@ public:
         std::filesystem::remove_all(path_);
         std::filesystem::create_directories(path_);
     }
-    ~CliTempDir() { std::filesystem::remove_all(path_); }
+    ~CliTempDir() {
+        keepWrittenModels(path_);
+        std::filesystem::remove_all(path_);
+    }
     const std::filesystem::path& path() const { return path_; }
     std::string operator/(const std::string& name) const { return (path_ / name).string(); }
 

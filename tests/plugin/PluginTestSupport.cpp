@@ -28,6 +28,7 @@ ScratchDir::ScratchDir(const std::string& tag)
 }
 
 ScratchDir::~ScratchDir() {
+    keepWrittenModels(path_);
     std::error_code ec;
     fs::remove_all(path_, ec);
 }

@@ -29,6 +29,7 @@ TempDir::TempDir(const std::string& name) {
 }
 
 TempDir::~TempDir() {
+    keepWrittenModels(path_);
     std::error_code ec;
     fs::remove_all(path_, ec);
 }
