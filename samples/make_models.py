@@ -49,6 +49,18 @@ class Unsupported(torch.nn.Module):
         return torch.logcumsumexp(y, 1)
 
 
+class LibraryOp(torch.nn.Module):
+    """Calls an op ts2coreml has no lowering for (aten::pairwise_distance) through a torch module, traced:
+    the error names the line below, and torch's own line as a note."""
+
+    def __init__(self):
+        super().__init__()
+        self.distance = torch.nn.PairwiseDistance()
+
+    def forward(self, x, y):
+        return self.distance(x, y) * 2.0
+
+
 class Int64Offsets(torch.nn.Module):
     """Adds int64 offsets, one beyond the int32 range Core ML's integers have (the converter warns
     at the line using it)."""
@@ -138,6 +150,8 @@ def main():
     if args.all and not args.only:
         torch.jit.script(Unsupported()).save(os.path.join(args.out, "unsupported.pt"))
         torch.jit.script(Int64Offsets()).save(os.path.join(args.out, "int64_offsets.pt"))
+        pair = (torch.randn(2, 8), torch.randn(2, 8))
+        torch.jit.trace(LibraryOp(), pair).save(os.path.join(args.out, "library_op.pt"))
 
 
 if __name__ == "__main__":

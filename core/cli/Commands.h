@@ -44,14 +44,16 @@ struct RegistryOptions {
     std::vector<std::string> pluginPaths;  ///< --plugin-path DIR|FILE.so (repeatable)
     std::vector<std::string> opsFiles;     ///< --ops FILE.yaml (repeatable)
     bool noDefaultOps = false;             ///< --no-default-ops: leave out the shipped ops.yaml
+    bool noDefaultPlugins = false;         ///< --no-default-plugins: leave out the shipped plugins
 };
 
-/// Adds --plugin-path, --ops and --no-default-ops to a command's options.
+/// Adds --plugin-path, --ops, --no-default-ops and --no-default-plugins to a command's options.
 void addRegistryOptions(boost::program_options::options_description& opts, RegistryOptions& registryOptions);
 /// A problem for each --plugin-path or --ops that does not exist (a usage error: exit 2).
 void checkRegistryOptions(const RegistryOptions& registryOptions, std::vector<std::string>& problems);
 /// The registry a command works with, in this order: the built-in lowerings; the shipped ops.yaml
-/// (unless --no-default-ops); the plugins of $TS2COREML_PLUGIN_PATH and --plugin-path (each rejected
+/// (unless --no-default-ops); the shipped plugins (unless --no-default-plugins), then those of
+/// $TS2COREML_PLUGIN_PATH and --plugin-path, a file named twice loading once (each rejected
 /// plugin is one warning line on stderr naming the file; the others still load); the --ops files, so
 /// that a user's file may override anything. Each problem of a composite file is appended to
 /// `problems` as "FILE:LINE:COL: error: ..." and none of that file set is registered.

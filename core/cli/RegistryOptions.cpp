@@ -1,5 +1,6 @@
-// What the subcommands share: parsing their command line, and --plugin-path, --ops and
-// --no-default-ops (convert, verify and ops), the registry a command works with.
+// What the subcommands share: parsing their command line, and --plugin-path, --ops,
+// --no-default-ops and --no-default-plugins (convert, verify and ops), the registry a command works
+// with.
 #include "cli/Commands.h"
 #include "composite/Composite.h"
 #include "plugin/PluginLoader.h"
@@ -24,7 +25,10 @@ void addRegistryOptions(boost::program_options::options_description& opts, Regis
         "FILE.yaml: composite ops to load after the shipped ops.yaml and the plugins (repeatable; a later "
         "file may replace an earlier lowering with 'override: true')")(
         "no-default-ops", po::bool_switch(&registryOptions.noDefaultOps),
-        "do not load the composite ops shipped in ops.yaml ($TS2COREML_OPS names another default file)");
+        "do not load the composite ops shipped in ops.yaml ($TS2COREML_OPS names another default file)")(
+        "no-default-plugins", po::bool_switch(&registryOptions.noDefaultPlugins),
+        "do not load the plugins shipped with ts2coreml (sorting, torchvision), which load from the host's own "
+        "plugin directory by default");
 }
 
 void checkRegistryOptions(const RegistryOptions& registryOptions, std::vector<std::string>& problems) {
@@ -47,8 +51,11 @@ LoweringRegistry hostRegistry(const RegistryOptions& registryOptions, std::vecto
         if (const std::string shipped = composite::defaultOpsFile(); !shipped.empty())
             for (auto& e : composite::registerCompositeFiles({shipped}, registry)) problems.push_back(std::move(e));
     }
-    const PluginLoadReport report =
-        loadPlugins(pluginSearchPath(registryOptions.pluginPaths, std::getenv(kPluginPathVariable)), registry);
+    std::vector<std::string> searchPath;
+    if (!registryOptions.noDefaultPlugins) searchPath = defaultPluginPath();
+    for (auto& p : pluginSearchPath(registryOptions.pluginPaths, std::getenv(kPluginPathVariable)))
+        searchPath.push_back(std::move(p));
+    const PluginLoadReport report = loadPlugins(searchPath, registry);
     for (const auto& r : report.rejected) std::cerr << r.str() << "\n";
     std::vector<std::string> userFiles;
     for (const auto& f : registryOptions.opsFiles)

@@ -11,17 +11,29 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ts2coreml {
 
 /// One problem a user can fix (or, for a warning, should know about), at a place in their files.
 struct Diagnostic {
+    Diagnostic() = default;
+    Diagnostic(std::string location, std::string message, bool warning = false, std::string libraryLocation = {})
+        : location(std::move(location)),
+          message(std::move(message)),
+          warning(warning),
+          libraryLocation(std::move(libraryLocation)) {}
+
     std::string location;  ///< "model.py:12:8" or "model.pt (Net/layer1)"; may be empty
     std::string message;
     bool warning = false;
+    /// Where inside torch's own code the op was called from the user's line ("torch/nn/.../rnn.py:774"),
+    /// printed as a note after the message; may be empty.
+    std::string libraryLocation;
     std::string str() const {
-        return (location.empty() ? "" : location + ": ") + (warning ? "warning: " : "error: ") + message;
+        return (location.empty() ? "" : location + ": ") + (warning ? "warning: " : "error: ") + message +
+               (libraryLocation.empty() ? "" : "\n" + libraryLocation + ": note: called there, inside torch");
     }
 };
 

@@ -15,16 +15,80 @@ std::string firstLine(const std::string& text) {
     return end == std::string::npos ? text : text.substr(0, end);
 }
 
-std::string sourceLocation(const torch::jit::Node& node) {
-    auto range = const_cast<torch::jit::Node&>(node).sourceRange();
+namespace {
+
+/// One frame of the Python code a node came from.
+struct Frame {
+    std::string file;
+    size_t line = 0;
+    size_t column = 0;  ///< 1-based; 0 when the range has none (a traced frame)
+    std::string str() const {
+        return file + ":" + std::to_string(line) + (column ? ":" + std::to_string(column) : std::string());
+    }
+};
+
+/// Torch's own Python package (nn modules, functional, the tracer): not where a user's fix is.
+bool isTorchFrame(const std::string& file) {
+    for (const char* package : {"/site-packages/torch/", "/dist-packages/torch/"})
+        if (file.find(package) != std::string::npos) return true;
+    return false;
+}
+
+/// The frames of one source range, innermost first. The tracer records a traced node's whole Python
+/// stack as the text of its range, a line "FILE(LINE): FUNCTION" per frame, innermost first; a
+/// scripted node's range is its one line of code, with a real column.
+void appendFrames(torch::jit::SourceRange range, std::vector<Frame>& out) {
     // A loaded model's ranges point into its serialized code; the range that generated it is the
-    // user's own source line.
+    // user's own source.
     if (auto original = range.findSourceRangeThatGenerated()) range = *original;
+    if (!range.source()) return;
+    if (range.source()->filename() && range.start() == 0) {
+        std::istringstream text(range.source()->text_str().str());
+        std::string line;
+        bool stack = false;
+        while (std::getline(text, line)) {
+            const size_t open = line.find('('), close = line.find("): ");
+            if (open == std::string::npos || close == std::string::npos || close < open) break;
+            const std::string number = line.substr(open + 1, close - open - 1);
+            if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos) break;
+            out.push_back({line.substr(0, open), static_cast<size_t>(std::stoul(number)), 0});
+            stack = true;
+        }
+        if (stack) return;
+    }
     auto flc = range.file_line_col();
-    if (!flc) return {};
+    if (!flc) return;
     const auto& [file, line, col] = *flc;
-    if (file.empty()) return {};
-    return file + ":" + std::to_string(line) + ":" + std::to_string(col + 1);
+    if (!file.empty()) out.push_back({file, line, col + 1});
+}
+
+/// Every frame of the node's code, innermost first: its own range, then the call sites of the
+/// functions and methods it was inlined from.
+std::vector<Frame> framesOf(const torch::jit::Node& node) {
+    std::vector<Frame> frames;
+    appendFrames(const_cast<torch::jit::Node&>(node).sourceRange(), frames);
+    if (auto stack = node.callstack()) {
+        auto calls = (*stack)->vec();  // outermost call first
+        for (auto it = calls.rbegin(); it != calls.rend(); ++it) appendFrames(std::get<1>(*it), frames);
+    }
+    return frames;
+}
+
+}  // namespace
+
+std::string sourceLocation(const torch::jit::Node& node) {
+    const std::vector<Frame> frames = framesOf(node);
+    for (const Frame& f : frames)
+        if (!isTorchFrame(f.file)) return f.str();
+    return frames.empty() ? std::string() : frames.front().str();
+}
+
+std::string libraryLocation(const torch::jit::Node& node) {
+    const std::vector<Frame> frames = framesOf(node);
+    if (frames.empty() || !isTorchFrame(frames.front().file)) return {};
+    for (const Frame& f : frames)
+        if (!isTorchFrame(f.file)) return frames.front().str();
+    return {};  // no user frame: the torch frame is the location itself
 }
 
 std::string moduleScope(const torch::jit::Node& node) {
@@ -66,13 +130,17 @@ std::string overloadOf(const torch::jit::Node& node) {
 }
 
 void scanBlock(const torch::jit::Block& block, const LoweringRegistry& registry, const FrontendOptions& options,
-               std::map<std::string, std::vector<std::string>>& uses, std::vector<std::string>& order) {
+               std::map<std::string, std::vector<std::string>>& uses, std::vector<std::string>& order,
+               std::map<std::string, std::string>& library) {
     for (const torch::jit::Node* node : block.nodes()) {
-        for (const torch::jit::Block* sub : node->blocks()) scanBlock(*sub, registry, options, uses, order);
+        for (const torch::jit::Block* sub : node->blocks()) scanBlock(*sub, registry, options, uses, order, library);
         if (isStructuralOp(*node)) continue;
         const std::string kind = node->kind().toQualString();
         if (registry.find(kind, overloadOf(*node), options.target)) continue;
-        if (!uses.count(kind)) order.push_back(kind);
+        if (!uses.count(kind)) {
+            order.push_back(kind);
+            library[kind] = libraryLocation(*node);
+        }
         uses[kind].push_back(describeLocation(*node, options.modelPath));
     }
 }
@@ -83,7 +151,8 @@ std::vector<Diagnostic> scanUnsupported(const torch::jit::Graph& graph, const Lo
                                         const FrontendOptions& options) {
     std::map<std::string, std::vector<std::string>> uses;
     std::vector<std::string> order;
-    scanBlock(*graph.block(), registry, options, uses, order);
+    std::map<std::string, std::string> library;
+    scanBlock(*graph.block(), registry, options, uses, order, library);
     std::vector<Diagnostic> out;
     for (const auto& kind : order) {
         const auto& where = uses[kind];
@@ -94,7 +163,7 @@ std::vector<Diagnostic> scanUnsupported(const torch::jit::Graph& graph, const Lo
         msg += ")";
         if (registry.hasKey(kind))
             msg += "; registered only for a later deployment target than " + std::string(targetName(options.target));
-        out.push_back({where.front(), msg});
+        out.push_back({where.front(), msg, false, library[kind]});
     }
     return out;
 }
@@ -656,7 +725,8 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
         }
         recordCustomLayers(node, location);
     } catch (const std::exception& e) {
-        errors_.push_back({location, "while lowering '" + kind + "': " + firstLine(e.what())});
+        errors_.push_back(
+            {location, "while lowering '" + kind + "': " + firstLine(e.what()), false, libraryLocation(*node)});
     }
 }
 

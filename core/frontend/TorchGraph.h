@@ -17,8 +17,13 @@ namespace ts2coreml {
 
 std::string firstLine(const std::string& text);
 
-/// "file.py:12:9" from the node's source range, else "" .
+/// Where the user wrote the node: "file.py:12:9" (the column when the range has one; a traced node
+/// has none), the innermost frame of its code outside torch's own package, else the innermost
+/// frame; "" when the node has no source range.
 std::string sourceLocation(const torch::jit::Node& node);
+/// The frame inside torch's package that sourceLocation skipped ("torch/nn/modules/rnn.py:774"),
+/// for a note; "" when there is none.
+std::string libraryLocation(const torch::jit::Node& node);
 /// Module scope of a node ("ResNet/layer1/0/conv1"), else "".
 std::string moduleScope(const torch::jit::Node& node);
 /// Location for diagnostics: source location, else the model path with the module scope.

@@ -70,6 +70,30 @@ std::vector<std::string> pluginSearchPath(const std::vector<std::string>& comman
     return out;
 }
 
+std::vector<std::string> defaultPluginPath() {
+    std::vector<std::string> out;
+    Dl_info self{};
+    if (!dladdr(reinterpret_cast<const void*>(&defaultPluginPath), &self) || !self.dli_fname) return out;
+    std::error_code ec;
+    const fs::path library = fs::weakly_canonical(fs::absolute(self.dli_fname, ec), ec);
+    const fs::path installed = library.parent_path() / "ts2coreml" / "plugins";
+    if (fs::is_directory(installed, ec)) return {installed.string()};
+#if defined(TS2COREML_BUILD_DIR) && defined(TS2COREML_BUILD_PLUGINS)
+    // A build tree's library: its shipped plugins, each in its own folder under plugins/.
+    if (library.parent_path() == fs::weakly_canonical(TS2COREML_BUILD_DIR, ec)) {
+        const std::string list = TS2COREML_BUILD_PLUGINS;
+        for (size_t start = 0; start < list.size();) {
+            size_t end = list.find(':', start);
+            if (end == std::string::npos) end = list.size();
+            const std::string file = list.substr(start, end - start);
+            if (fs::is_regular_file(file, ec)) out.push_back(file);
+            start = end + 1;
+        }
+    }
+#endif
+    return out;
+}
+
 std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchPath,
                                          std::vector<PluginRejection>& rejected) {
     std::vector<std::string> files;

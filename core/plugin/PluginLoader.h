@@ -56,6 +56,12 @@ void registerPlugin(LoweringRegistry& registry, const ts2coreml_plugin_info& inf
 /// those of the environment. Empty entries are dropped: they never mean the current directory.
 std::vector<std::string> pluginSearchPath(const std::vector<std::string>& commandLine, const char* environment);
 
+/// The plugins shipped with ts2coreml, loaded by default (before those of the environment and the
+/// command line): `ts2coreml/plugins/` next to the library running (the installed
+/// `<libdir>/ts2coreml/plugins`), else, for the library of a build tree, that tree's shipped
+/// plugins. Only what exists; never the current directory.
+std::vector<std::string> defaultPluginPath();
+
 /// The plugin files of each search path entry, in order: a directory gives its `*.so` files sorted
 /// by file name (other files are ignored; nothing recursive), a file is itself. An entry that does
 /// not exist is a rejection. Paths are made absolute, so nothing is searched for by the loader.

@@ -131,9 +131,48 @@ TEST_CASE("every unsupported op is reported at once with its source line, and no
             REQUIRE(line <= lines.size());
             const std::string fn = std::string(op).substr(6);
             CHECK_MESSAGE(lines[line - 1].find(fn) != std::string::npos, lines[line - 1]);
+            // A scripted line has a real column: where the call starts.
+            const std::string afterLine = loc.substr(loc.find("make_models.py:") + 15);
+            REQUIRE(afterLine.find(':') != std::string::npos);
+            const size_t column = std::stoul(afterLine.substr(afterLine.find(':') + 1));
+            CHECK_MESSAGE(lines[line - 1].find("torch.", column - 1) == column - 1, lines[line - 1]);
         }
     }
     CHECK_FALSE(fs::exists(options.outputPath));
     CHECK(fs::is_empty(dir));  // no staging leftovers either
+    fs::remove_all(dir);
+}
+
+TEST_CASE("an unsupported op called inside torch's own code is reported at the user's line, torch's as a note") {
+    const fs::path dir = tempDir();
+    ConvertOptions options;
+    options.modelPath = test::modelsDir() + "/library_op.pt";
+    options.outputPath = (dir / "library_op.mlpackage").string();
+    options.inputs = {{"x", TensorType::of(DType::Float32, {2, 8})}, {"y", TensorType::of(DType::Float32, {2, 8})}};
+    try {
+        convertModel(options, LoweringRegistry::withBuiltins());
+        FAIL("conversion should have failed");
+    } catch (const ConversionError& e) {
+        CHECK(e.exitCode() == 2);
+        REQUIRE(e.diagnostics().size() == 1);
+        const Diagnostic& d = e.diagnostics().front();
+        CHECK(d.message.find("no lowering for 'aten::pairwise_distance'") != std::string::npos);
+        // The traced model's frame in the user's file: its line, no column (the tracer records none).
+        CAPTURE(d.location);
+        const size_t at = d.location.find("make_models.py:");
+        REQUIRE(at != std::string::npos);
+        const std::string line = d.location.substr(at + 15);
+        CHECK(line.find(':') == std::string::npos);
+        std::ifstream src(std::string(TS2COREML_SOURCE_DIR) + "/samples/make_models.py");
+        std::vector<std::string> lines;
+        for (std::string l; std::getline(src, l);) lines.push_back(l);
+        REQUIRE(std::stoul(line) <= lines.size());
+        CHECK_MESSAGE(lines[std::stoul(line) - 1].find("self.distance(x, y)") != std::string::npos,
+                      lines[std::stoul(line) - 1]);
+        // torch's own line follows as a note.
+        CHECK(d.libraryLocation.find("/torch/nn/modules/distance.py:") != std::string::npos);
+        CHECK(d.str().find("\n" + d.libraryLocation + ": note: ") != std::string::npos);
+    }
+    CHECK(fs::is_empty(dir));
     fs::remove_all(dir);
 }

@@ -32,9 +32,9 @@ const nlohmann::json* entry(const nlohmann::json& ops, const std::string& key) {
 
 }  // namespace
 
-TEST_CASE("ts2coreml ops lists the shipped plugins' lowerings, providers and torch ops") {
+TEST_CASE("ts2coreml ops lists the shipped plugins' lowerings, providers and torch ops, loaded by default") {
     ScratchDir dir("ops_shipped");
-    const auto ops = opsJson(dir, "--plugin-path " + kTorchvisionDir + " --plugin-path " + kSortingDir);
+    const auto ops = opsJson(dir, "");
     for (const auto& [key, file] :
          std::vector<std::pair<std::string, std::string>>{{"torchvision::nms", TS2COREML_TORCHVISION_PLUGIN},
                                                           {"torchvision::roi_align", TS2COREML_TORCHVISION_PLUGIN},
@@ -54,12 +54,26 @@ TEST_CASE("ts2coreml ops lists the shipped plugins' lowerings, providers and tor
           "torchvision::nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor");
     CHECK(ops["torch_ops"][0]["provider"] == TS2COREML_TORCHVISION_PLUGIN);
 
-    CommandRun text = ts2coremlRun(dir, "ops --plugin-path " + kTorchvisionDir);
+    CommandRun text = ts2coremlRun(dir, "ops");
     REQUIRE(text.exitCode == 0);
     CHECK(text.out.find("torchvision::nms") != std::string::npos);
     CHECK(text.out.find(std::string(TS2COREML_TORCHVISION_PLUGIN) + " iOS13") != std::string::npos);
     CHECK(text.out.find("torch op torchvision::roi_align(") != std::string::npos);
     CHECK(text.err.empty());
+
+    // Named again on the command line, a shipped plugin loads once: no duplicate-key rejection.
+    CommandRun again = ts2coremlRun(dir, "ops --plugin-path " + kTorchvisionDir + " --plugin-path " + kSortingDir);
+    REQUIRE(again.exitCode == 0);
+    CHECK(again.err.empty());
+    CHECK(again.out == text.out);
+
+    const auto without = opsJson(dir, "--no-default-plugins");
+    for (const std::string key : {"torchvision::nms", "torchvision::roi_align", "aten::topk", "aten::sort"}) {
+        CAPTURE(key);
+        CHECK(!entry(without, key));
+    }
+    CHECK(without["torch_ops"].empty());
+    CHECK((*entry(without, "aten::relu"))["provider"] == "built-in");
 }
 
 TEST_CASE("ts2coreml ops reports each rejected plugin on one line and lists the rest") {
@@ -96,13 +110,16 @@ TEST_CASE("A plugin whose entry point throws is one warning line naming it; the 
 
 TEST_CASE("Plugins load from TS2COREML_PLUGIN_PATH and never from the current directory") {
     ScratchDir dir("ops_env");
-    const auto fromEnv = opsJson(dir, "", "TS2COREML_PLUGIN_PATH=/nonexistent:" + kTorchvisionDir);
+    // The shipped plugins left out, so that only the environment or the command line can bring one.
+    const auto fromEnv = opsJson(dir, "--no-default-plugins", "TS2COREML_PLUGIN_PATH=/nonexistent:" + kTorchvisionDir);
     CHECK(entry(fromEnv, "torchvision::nms"));
     // Run inside the plugin's own directory: nothing is loaded unless named.
-    CommandRun here = runCommand(dir, "cd " + kTorchvisionDir + " && " + TS2COREML_BIN, "ops --json");
+    CommandRun here =
+        runCommand(dir, "cd " + kTorchvisionDir + " && " + TS2COREML_BIN, "ops --json --no-default-plugins");
     REQUIRE(here.exitCode == 0);
     CHECK(!entry(nlohmann::json::parse(here.out), "torchvision::nms"));
-    CommandRun named = runCommand(dir, "cd " + kTorchvisionDir + " && " + TS2COREML_BIN, "ops --json --plugin-path .");
+    CommandRun named = runCommand(dir, "cd " + kTorchvisionDir + " && " + TS2COREML_BIN,
+                                  "ops --json --no-default-plugins --plugin-path .");
     REQUIRE(named.exitCode == 0);
     CHECK(entry(nlohmann::json::parse(named.out), "torchvision::nms"));
 }
@@ -113,7 +130,7 @@ TEST_CASE("A torchvision model loads and converts only with the torchvision plug
         CAPTURE(name);
         const std::string out = dir / (name + ".mlpackage");
         const std::string args = "convert " + pluginModel(name) + " -o " + out + " " + pluginModelInputs(name);
-        CommandRun without = ts2coremlRun(dir, args);
+        CommandRun without = ts2coremlRun(dir, args + " --no-default-plugins");
         CHECK(without.exitCode == 2);
         const std::string op = name == "torchvision_nms" ? "torchvision::nms" : "torchvision::roi_align";
         CHECK(without.err.find("calls '" + op + "', an op torch does not know") != std::string::npos);
@@ -122,6 +139,8 @@ TEST_CASE("A torchvision model loads and converts only with the torchvision plug
 
         CommandRun with = ts2coremlRun(dir, args + " --precision fp32 --plugin-path " + kTorchvisionDir);
         REQUIRE_MESSAGE(with.exitCode == 0, with.err);
+        CommandRun byDefault = ts2coremlRun(dir, args + " --precision fp32");
+        REQUIRE_MESSAGE(byDefault.exitCode == 0, byDefault.err);
         if (!std::filesystem::exists(kTorchvisionKernels)) continue;
         CommandRun verify = ts2coremlRun(dir, "verify " + pluginModel(name) + " " + out + " --plugin-path " +
                                                   kTorchvisionDir + " --torch-library " + kTorchvisionKernels);
@@ -134,7 +153,7 @@ TEST_CASE("The sorting plugin fills the built-ins' gap: refused with lines witho
     ScratchDir dir("sorting");
     const std::string out = dir / "sorting.mlpackage";
     const std::string args = "convert " + pluginModel("sorting") + " -o " + out + " " + pluginModelInputs("sorting");
-    CommandRun without = ts2coremlRun(dir, args);
+    CommandRun without = ts2coremlRun(dir, args + " --no-default-plugins");
     CHECK(without.exitCode == 2);
     for (const std::string op : {"aten::topk", "aten::sort", "aten::argsort"}) {
         CAPTURE(op);
@@ -146,6 +165,12 @@ TEST_CASE("The sorting plugin fills the built-ins' gap: refused with lines witho
     REQUIRE_MESSAGE(with.exitCode == 0, with.err);
     CommandRun verify = ts2coremlRun(dir, "verify " + pluginModel("sorting") + " " + out);
     CHECK_MESSAGE(verify.exitCode == 0, (verify.out + verify.err));
+    // Shipped, the plugin loads by default: the same model converts and verifies with no flag.
+    std::filesystem::remove_all(out);
+    CommandRun byDefault = ts2coremlRun(dir, args + " --precision fp32");
+    REQUIRE_MESSAGE(byDefault.exitCode == 0, byDefault.err);
+    CommandRun verifyDefault = ts2coremlRun(dir, "verify " + pluginModel("sorting") + " " + out);
+    CHECK_MESSAGE(verifyDefault.exitCode == 0, (verifyDefault.out + verifyDefault.err));
 }
 
 TEST_CASE("Through the command line a throwing plugin lowering fails the conversion with exit 1 and no output") {
