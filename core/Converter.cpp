@@ -1,11 +1,14 @@
 #include "Converter.h"
 
 #include "backend/Description.h"
+#include "backend/StagedOutput.h"
 #include "backend/mlprogram/MLPackageWriter.h"
 #include "backend/neuralnetwork/NeuralNetworkWriter.h"
 #include "frontend/TorchGraph.h"
 #include "mil/IRAccess.h"
 #include "passes/Passes.h"
+
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -45,6 +48,35 @@ ModelFormat outputFormat(const ConvertOptions& options) {
                                       " writes " + (package ? ".mlmodel" : ".mlpackage") + ", not " + ext}},
             2);
     return byExtension;
+}
+
+std::vector<std::string> outputPathProblems(const ConvertOptions& options) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> problems;
+    const fs::path out = options.outputPath;
+    std::optional<ModelFormat> format;
+    try {
+        format = outputFormat(options);
+    } catch (const ConversionError& e) {
+        for (const auto& d : e.diagnostics()) problems.push_back(d.location + ": " + d.message);
+    }
+    std::error_code ec;
+    const fs::path parent = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+    if (!fs::exists(parent, ec))
+        problems.push_back(out.string() + ": the folder '" + parent.string() + "' does not exist");
+    else if (!fs::is_directory(parent, ec))
+        problems.push_back(out.string() + ": '" + parent.string() + "' is not a folder");
+    struct stat input {
+    }, output{};
+    if (::stat(out.c_str(), &output) == 0 && ::stat(options.modelPath.c_str(), &input) == 0 &&
+        input.st_dev == output.st_dev && input.st_ino == output.st_ino) {
+        problems.push_back(out.string() + ": is the input model itself, which ts2coreml never overwrites");
+    } else if (format) {
+        const OutputKind kind = *format == ModelFormat::MLProgram ? OutputKind::Package : OutputKind::File;
+        if (std::string problem = replaceProblem(out, kind); !problem.empty())
+            problems.push_back(out.string() + ": " + problem);
+    }
+    return problems;
 }
 
 void applyImagePreprocessing(mil::Program& program, const std::vector<ImageInput>& images) {
@@ -93,6 +125,11 @@ void applyImagePreprocessing(mil::Program& program, const std::vector<ImageInput
 }
 
 ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegistry& registry) {
+    if (auto problems = outputPathProblems(options); !problems.empty()) {
+        std::vector<Diagnostic> diags;
+        for (auto& p : problems) diags.push_back({"", std::move(p)});
+        throw ConversionError(std::move(diags), 2);
+    }
     ConversionSummary summary;
     summary.format = outputFormat(options);
     const bool neuralNetwork = summary.format == ModelFormat::NeuralNetwork;

@@ -45,6 +45,11 @@ struct ConversionSummary {
 /// (exit 2) for an unknown extension or a format the extension contradicts.
 ModelFormat outputFormat(const ConvertOptions& options);
 
+/// Every problem with where `options` writes, found before anything is loaded: an unknown or
+/// contradicted extension, a missing parent folder, an existing entry ts2coreml may not replace
+/// (see replaceProblem), the input model itself. Each is "OUT: what is wrong" (a usage error: exit 2).
+std::vector<std::string> outputPathProblems(const ConvertOptions& options);
+
 /// Inserts, after each image input, the ops applying its preprocessing: x * scale + bias[c]. The
 /// ML Program declares the input as an image and carries the preprocessing as these ops.
 void applyImagePreprocessing(mil::Program& program, const std::vector<ImageInput>& images);

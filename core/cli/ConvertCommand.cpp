@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -123,6 +124,18 @@ int convertCommand(const std::vector<std::string>& args) {
             const auto labels = readLabels(previewLabels, "--labels", problems);
             options.model.metadata.userDefined[kPreviewParamsKey] = nlohmann::json{{"labels", labels}}.dump();
         }
+    }
+    // The model and the output are checked with the other arguments too.
+    if (!model.empty()) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(model, ec))
+            problems.push_back(model + ": cannot open model: no such file");
+    }
+    if (!output.empty()) {
+        ConvertOptions where = options;
+        where.modelPath = model;
+        where.outputPath = output;
+        for (auto& p : outputPathProblems(where)) problems.push_back(std::move(p));
     }
     // Composite files are checked with the other arguments, so one run reports every problem.
     LoweringRegistry registry = hostRegistry(registryOptions, problems);

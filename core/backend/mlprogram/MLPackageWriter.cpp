@@ -268,7 +268,7 @@ PackageStats writeMLPackage(const mil::Program& program, const ModelOptions& opt
                                         (op.customLayer() ? op.customLayer()->className : "?") +
                                         "'); an ML Program cannot hold custom layers: write a .mlmodel");
     });
-    StagedOutput staged(path);
+    StagedOutput staged(path, OutputKind::Package);
     const fs::path data = staged.path() / "Data" / "com.apple.CoreML";
     fs::create_directories(data / "weights");
 

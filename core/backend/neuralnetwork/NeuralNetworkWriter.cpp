@@ -164,7 +164,7 @@ NeuralNetworkStats writeNeuralNetwork(const mil::Program& program, const ModelOp
             {{path, "the model is " + gib(stats.fileBytes) +
                         ", over the 2 GiB protobuf limit of a NeuralNetwork .mlmodel" + kSuggestion}});
 
-    StagedOutput staged(path);
+    StagedOutput staged(path, OutputKind::File);
     {
         std::ofstream out(staged.path(), std::ios::binary | std::ios::trunc);
         if (!model.SerializeToOstream(&out) || !out.flush())
