@@ -52,6 +52,8 @@ struct HandMade {
     Layers& layers = *model.mutable_neuralnetwork()->mutable_layers();
     HandMade() {
         model.set_specificationversion(4);
+        // As Apple's validator requires of a network with iOS 13 layers (and ts2coreml writes).
+        model.mutable_neuralnetwork()->set_arrayinputshapemapping(spec::EXACT_ARRAY_MAPPING);
         feature(*model.mutable_description()->add_input(), "x", 3);
         feature(*model.mutable_description()->add_input(), "n", 1);
         feature(*model.mutable_description()->add_output(), "y", 3);
