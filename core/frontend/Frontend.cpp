@@ -122,6 +122,35 @@ void foldConvBatchNormInPlace(torch::jit::Graph& graph) {
 
 namespace {
 
+/// A traced model's `x &= y`, `x |= y`, `x ^= y` (aten::__iand__, __ior__, __ixor__) become the
+/// in-place ops torch's mutation removal knows (aten::bitwise_and_, ...): it leaves the operator
+/// forms in place, and a later use of x would then miss the update.
+void renameInPlaceBitwiseOperators(const std::shared_ptr<torch::jit::Graph>& graph) {
+    static const std::map<std::string, std::string> renamed = {
+        {"aten::__iand__", "aten::bitwise_and_"},
+        {"aten::__ior__", "aten::bitwise_or_"},
+        {"aten::__ixor__", "aten::bitwise_xor_"},
+    };
+    std::vector<torch::jit::Node*> found;
+    std::function<void(torch::jit::Block*)> visit = [&](torch::jit::Block* block) {
+        for (torch::jit::Node* node : block->nodes()) {
+            if (renamed.count(node->kind().toQualString())) found.push_back(node);
+            for (torch::jit::Block* inner : node->blocks()) visit(inner);
+        }
+    };
+    visit(graph->block());
+    for (torch::jit::Node* node : found) {
+        torch::jit::Node* op =
+            graph->create(c10::Symbol::fromQualString(renamed.at(node->kind().toQualString())), node->inputs(), 1);
+        op->output()->copyMetadata(node->output());
+        op->setSourceRange(node->sourceRange());
+        op->setScope(node->scope());
+        op->insertBefore(node);
+        node->output()->replaceAllUsesWith(op->output());
+        node->destroy();
+    }
+}
+
 /// torch's own canonicalization, in place: freezing moves parameters into the graph as constants
 /// without cloning them (freeze_module would copy every weight).
 std::shared_ptr<torch::jit::Graph> canonicalize(torch::jit::Module& module) {
@@ -131,6 +160,7 @@ std::shared_ptr<torch::jit::Graph> canonicalize(torch::jit::Module& module) {
     torch::jit::Inline(*graph);
     torch::jit::LowerSimpleTuples(graph);
     torch::jit::RemoveListMutation(graph);
+    renameInPlaceBitwiseOperators(graph);
     torch::jit::RemoveTensorMutation(graph);
     torch::jit::removeDropout(graph);
     torch::jit::ConstantPropagation(graph);

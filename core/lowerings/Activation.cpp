@@ -12,12 +12,19 @@ namespace {
 mil::Value* floatSelf(LoweringContext& ctx) { return toFloat(ctx.builder(), ctx.tensor("self")); }
 
 // hardtanh(x) = clip(x, min_val, max_val); relu6 when the bounds are 0 and 6 (MobileNetV2's ReLU6).
+// Integer inputs stay integers, as in torch, and equal bounds are no range for clip: both are
+// min(max(x, min_val), max_val).
 void lowerHardtanh(LoweringContext& ctx) {
     mil::Builder& b = ctx.builder();
-    mil::Value* x = floatSelf(ctx);
     const double lo = ctx.getDouble("min_val");
     const double hi = ctx.getDouble("max_val");
     if (lo > hi) ctx.fail("min_val (" + numberText(lo) + ") is greater than max_val (" + numberText(hi) + ")");
+    mil::Value* x = ctx.tensor("self");
+    if (x->type().dtype != DType::Int32) x = toFloat(b, x);
+    if (x->type().dtype == DType::Int32 || lo == hi) {
+        mil::Value* low = b.add("maximum", {{"x", x}, {"y", scalarLike(b, lo, x)}});
+        return ctx.bind(0, b.add("minimum", {{"x", low}, {"y", scalarLike(b, hi, x)}}));
+    }
     if (lo == 0.0 && hi == 6.0) {
         ctx.bind(0, b.add("relu6", {{"x", x}}));
         return;
@@ -61,6 +68,17 @@ void lowerElu(LoweringContext& ctx) {
     const double scale = ctx.getDouble("scale");
     if (scale != 1.0) y = b.add("mul", {{"x", y}, {"y", scalarLike(b, scale, y)}});
     ctx.bind(0, y);
+}
+
+// rrelu in evaluation: a leaky relu of slope (lower + upper) / 2. Training draws a slope per
+// element at random, which a converted model (always in evaluation) cannot reproduce.
+void lowerRrelu(LoweringContext& ctx) {
+    mil::Builder& b = ctx.builder();
+    if (ctx.getBool("training"))
+        ctx.fail("rrelu with training=True draws random slopes; convert the model in eval() mode");
+    mil::Value* x = floatSelf(ctx);
+    const double slope = (ctx.getDouble("lower") + ctx.getDouble("upper")) / 2.0;
+    ctx.bind(0, b.add("leaky_relu", {{"x", x}, {"alpha", scalarLike(b, slope, x)}}));
 }
 
 // selu(x) = 1.0507... * elu(x, alpha=1.6732...)
@@ -203,6 +221,7 @@ void populateActivationLowerings(Registry& r) {
     r.add("aten::leaky_relu", lowerLeakyRelu);
     r.add("aten::elu", lowerElu);
     r.add("aten::selu", lowerSelu);
+    r.add("aten::rrelu", lowerRrelu);
     r.add("aten::softplus", lowerSoftplus);
     r.add("aten::mish", lowerMish);
     r.add("aten::softmax", lowerSoftmax);

@@ -1,35 +1,12 @@
-// Reductions: mean, sum, prod, amax/amin, max/min (whole tensor or along a dim with indices),
-// argmax/argmin, logsumexp.
+// Reductions: mean, sum, prod, amax/amin, aminmax, max/min (whole tensor or along a dim with
+// indices), argmax/argmin, logsumexp, all/any, count_nonzero, and the running product cumprod.
 #include "lowerings/Builtins.h"
+#include "lowerings/ReductionSupport.h"
 
 #include <ts2coreml/LoweringSupport.h>
 
 namespace ts2coreml::lowering {
 namespace {
-
-/// `self`, cast to the `dtype` argument when one is given (torch's sum(x, dtype=...)).
-mil::Value* reductionInput(LoweringContext& ctx) {
-    mil::Value* x = ctx.tensor("self");
-    if (ctx.hasArg("dtype") && !ctx.isNone("dtype")) {
-        auto dtype = dtypeFromTorch(ctx.getInt("dtype"));
-        if (!dtype) ctx.fail("reduction dtype " + std::to_string(ctx.getInt("dtype")) + " is not supported");
-        x = castTo(ctx.builder(), x, *dtype);
-    }
-    return x;
-}
-
-/// The `dim` argument as normalized axes; every axis when it is absent, None or empty.
-std::vector<int64_t> reductionAxes(LoweringContext& ctx, mil::Value* x) {
-    std::vector<int64_t> dims;
-    if (ctx.hasArg("dim") && !ctx.isNone("dim")) dims = intList(ctx, "dim");
-    std::vector<int64_t> axes;
-    if (dims.empty()) {
-        for (int64_t i = 0; i < rankOf(x); ++i) axes.push_back(i);
-    } else {
-        for (int64_t d : dims) axes.push_back(normalizeDim(ctx, d, rankOf(x), "dim"));
-    }
-    return axes;
-}
 
 /// A lowering reducing `self` over `dim` (all dims when absent) with `keepdim`.
 /// `floatOnly` reductions (mean, logsumexp) work on fp32 for integer inputs; the others
@@ -90,6 +67,78 @@ LoweringFn argReduction(const char* milOp) {
     };
 }
 
+// aminmax(self, *, dim=None, keepdim=False) -> (min, max)
+void lowerAminmax(LoweringContext& ctx) {
+    mil::Builder& b = ctx.builder();
+    mil::Value* x = ctx.tensor("self");
+    const DType dtype = x->type().dtype;
+    if (dtype == DType::Bool) x = castTo(b, x, DType::Int32);
+    const std::vector<int64_t> axes = reductionAxes(ctx, x);
+    const bool keep = ctx.getBool("keepdim");
+    for (size_t i = 0; i < 2; ++i) {
+        mil::Value* r = rankOf(x) == 0 ? x
+                                       : b.add(i == 0 ? "reduce_min" : "reduce_max",
+                                               {{"x", x}, {"axes", axes}, {"keep_dims", keep}});
+        ctx.bind(i, castTo(b, r, dtype));
+    }
+}
+
+// all / any: whether every / some element is non-zero, as reduce_min / reduce_max of 0/1 ints.
+LoweringFn logicalReduction(const char* milOp) {
+    return [milOp](LoweringContext& ctx) {
+        mil::Builder& b = ctx.builder();
+        mil::Value* x = nonZeroAsInt(b, ctx.tensor("self"));
+        const bool keep = ctx.hasArg("keepdim") && ctx.getBool("keepdim");
+        if (rankOf(x) > 0) x = b.add(milOp, {{"x", x}, {"axes", reductionAxes(ctx, x)}, {"keep_dims", keep}});
+        ctx.bind(0, castTo(b, x, DType::Bool));
+    };
+}
+
+// count_nonzero(self, dim=None) and count_nonzero.dim_IntList(self, dim): an int count.
+void lowerCountNonzero(LoweringContext& ctx) {
+    mil::Builder& b = ctx.builder();
+    mil::Value* x = nonZeroAsInt(b, ctx.tensor("self"));
+    if (rankOf(x) == 0) return ctx.bind(0, x);
+    ctx.bind(0, b.add("reduce_sum", {{"x", x}, {"axes", reductionAxes(ctx, x)}, {"keep_dims", false}}));
+}
+
+// cumprod(self, dim): out[i] = prod_{j <= i} x[j] along dim, computed as a product over a new axis j
+// of x with the entries j > i masked to 1. Exact where exp(cumsum(log x)) is not (zeros, negative
+// values, integers), at the cost of n^2 elements per line along dim.
+void lowerCumprod(LoweringContext& ctx) {
+    mil::Builder& b = ctx.builder();
+    mil::Value* x = reductionInput(ctx);
+    if (x->type().dtype == DType::Bool) x = castTo(b, x, DType::Int32);
+    if (rankOf(x) == 0) return ctx.bind(0, x);
+    const int64_t rank = rankOf(x);
+    const int64_t axis = normalizeDim(ctx, ctx.getInt("dim"), rank, "dim");
+    // mask[i, j] = j <= i, with a unit dim for each dim of x after `axis`.
+    const auto trailing = static_cast<size_t>(rank - axis - 1);
+    mil::Value* mask = nullptr;
+    if (auto n = staticDim(x, axis)) {
+        std::vector<bool> lower;
+        for (int64_t i = 0; i < *n; ++i)
+            for (int64_t j = 0; j < *n; ++j) lower.push_back(j <= i);
+        std::vector<int64_t> sizes{*n, *n};
+        sizes.resize(2 + trailing, 1);
+        mask = b.constant(mil::ConstData::fromBools(lower, sizes));
+    } else {
+        mil::Value* size = ctx.materialize(dimArg(b, x, axis));
+        mil::Value* index = b.add("range_1d", {{"end", size}, {"start", int64_t{0}}, {"step", int64_t{1}}});
+        mil::Value* i = b.add("expand_dims", {{"x", index}, {"axes", std::vector<int64_t>{1}}});
+        mil::Value* j = b.add("expand_dims", {{"x", index}, {"axes", std::vector<int64_t>{0}}});
+        mask = b.add("less_equal", {{"x", j}, {"y", i}});
+        if (trailing > 0) {
+            std::vector<int64_t> unitAxes;
+            for (size_t k = 0; k < trailing; ++k) unitAxes.push_back(static_cast<int64_t>(k) + 2);
+            mask = b.add("expand_dims", {{"x", mask}, {"axes", unitAxes}});
+        }
+    }
+    mil::Value* rows = b.add("expand_dims", {{"x", x}, {"axes", std::vector<int64_t>{axis}}});
+    mil::Value* masked = b.add("select", {{"cond", mask}, {"a", rows}, {"b", scalarLike(b, 1.0, x)}});
+    ctx.bind(0, b.add("reduce_prod", {{"x", masked}, {"axes", std::vector<int64_t>{axis + 1}}, {"keep_dims", false}}));
+}
+
 }  // namespace
 
 void populateReductionLowerings(Registry& r) {
@@ -105,6 +154,11 @@ void populateReductionLowerings(Registry& r) {
     r.add("aten::min.dim", reduceWithIndices("reduce_min", "reduce_argmin"));
     r.add("aten::argmax", argReduction("reduce_argmax"));
     r.add("aten::argmin", argReduction("reduce_argmin"));
+    r.add("aten::aminmax", lowerAminmax);
+    r.add("aten::all", logicalReduction("reduce_min"));
+    r.add("aten::any", logicalReduction("reduce_max"));
+    r.add("aten::count_nonzero", lowerCountNonzero);
+    r.add("aten::cumprod", lowerCumprod);
 }
 
 TS2COREML_FAMILY(Registry, Reduction, populateReductionLowerings)
