@@ -64,7 +64,7 @@ void lowerTile(LoweringContext& ctx) {
     ctx.bind(0, callTensor(ctx, "aten::repeat", {{"self", ctx.arg("self")}, {"repeats", Arg::constant(reps)}}));
 }
 
-/// Binds the pieces of `x` along `dim` of the given sizes as a list of tensors.
+/// Binds the pieces of `x` along `dim` of the given sizes as a list of tensors (aten::split's).
 void bindPieces(LoweringContext& ctx, mil::Value* x, int64_t dim, const std::vector<int64_t>& sizes) {
     int64_t total = 0;
     for (int64_t s : sizes) {
@@ -74,14 +74,9 @@ void bindPieces(LoweringContext& ctx, mil::Value* x, int64_t dim, const std::vec
     if (auto n = staticDim(x, dim); n && *n != total)
         ctx.fail("the pieces' sizes add up to " + std::to_string(total) + ", but dim " + std::to_string(dim) + " of " +
                  x->type().str() + " has " + std::to_string(*n));
-    std::vector<Arg> pieces;
-    if (sizes.size() == 1) {
-        pieces.push_back(Arg::tensor(x));
-    } else {
-        for (mil::Value* v : ctx.builder().addOp("split", {{"x", x}, {"split_sizes", sizes}, {"axis", dim}}))
-            pieces.push_back(Arg::tensor(v));
-    }
-    ctx.bind(0, Arg::list(std::move(pieces)));
+    ctx.bind(0, ctx.call("aten::split",
+                         {{"self", Arg::tensor(x)}, {"split_size", Arg::constant(sizes)}, {"dim", intArg(dim)}})
+                    .at(0));
 }
 
 void lowerSplitWithSizes(LoweringContext& ctx) {
