@@ -57,6 +57,13 @@ const std::vector<LoweringCase> kCases = {
      {{6, 2}},
      {{"split", 1}},
      {{2, 2}, {3, 2}, {1, 2}}},
+    {"tensor_split at the indices of a constant tensor",
+     R"(def forward(self, x):
+    a, b, c = torch.tensor_split(x, torch.tensor([1, 3]), 1)
+    return a, b, c)",
+     {{2, 5}},
+     {{"split", 1}},
+     {{2, 1}, {2, 2}, {2, 2}}},
     {"unflatten with a -1",
      R"(def forward(self, x):
     return torch.unflatten(x, -2, [2, -1]))",
@@ -160,6 +167,13 @@ const std::vector<LoweringCase> kCases = {
      {{2}, {3}, {4}},
      {},
      {{2, 3, 4}, {2, 3, 4}, {2, 3, 4}}},
+    {"meshgrid without indexing is ij",
+     R"(def forward(self, a, b):
+    x, y = torch.meshgrid([a, b])
+    return x, y)",
+     {{2}, {3}},
+     {},
+     {{2, 3}, {2, 3}}},
     {"meshgrid with xy indexing",
      R"(def forward(self, a, b):
     x, y = torch.meshgrid([a, b], indexing='xy')
@@ -227,7 +241,7 @@ const std::vector<LoweringCase> kCases = {
      {{2, 6, 3, 2}}},
     {"copy aliases of views",
      R"(def forward(self, x):
-    a = torch.view_copy(x, [4, 6])
+    a = torch._unsafe_view(torch.view_copy(x, [4, 6]), [6, 4])
     b = torch.permute_copy(x, [2, 0, 1])
     c = torch.select_copy(x, 1, -1)
     d = torch.slice_copy(x, 2, 1, 3)
@@ -237,7 +251,7 @@ const std::vector<LoweringCase> kCases = {
     return a, b, c, d, e, f, g)",
      {{2, 3, 4}},
      {},
-     {{4, 6}, {4, 2, 3}, {2, 4}, {2, 3, 2}, {4, 3, 2}, {2, 3, 4, 1}, {2, 3, 4}}},
+     {{6, 4}, {4, 2, 3}, {2, 4}, {2, 3, 2}, {4, 3, 2}, {2, 3, 4, 1}, {2, 3, 4}}},
     {"copy aliases of expand, unbind, diagonal and alias",
      R"(def forward(self, x):
     a = torch.expand_copy(x[:, :1], [3, 5])
@@ -268,6 +282,16 @@ const std::vector<RefusedCase> kRefused = {
     return a, b, c)",
      {{2}},
      {"empty piece"}},
+    {"repeat_interleave of repeats known at run time",
+     R"(def forward(self, i):
+    return torch.repeat_interleave(i))",
+     {intInput({3})},
+     {"data-dependent size"}},
+    {"diagonal of a dynamic dim",
+     R"(def forward(self, x):
+    return torch.diagonal(x))",
+     {dynamicInput({3, 3}, {1})},
+     {"aten::diagonal needs a static size along dim 1"}},
     {"view_copy to a dtype",
      R"(def forward(self, x):
     return torch.view_copy(x, 3))",

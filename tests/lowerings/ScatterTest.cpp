@@ -23,10 +23,11 @@ const std::vector<LoweringCase> kCases = {
     {"scatter with reduce add and multiply, colliding",
      R"(def forward(self, x, src, i):
     idx = torch.clamp(i, 0, 2)
-    return torch.scatter(x, 0, idx, src, reduce='add'), torch.scatter(x, 0, idx, src, reduce='multiply'))",
+    return (torch.scatter(x, 0, idx, src, reduce='add'), torch.scatter(x, 0, idx, src, reduce='multiply'),
+            torch.scatter(x, 0, idx, 1.5, reduce='add')))",
      {{3, 4}, {2, 4}, intInput({2, 4})},
-     {{"scatter_along_axis", 2}},
-     {{3, 4}, {3, 4}}},
+     {{"scatter_along_axis", 3}},
+     {{3, 4}, {3, 4}, {3, 4}}},
     {"scatter_add with more indices than self along dim",
      R"(def forward(self, x, src, i):
     return torch.scatter_add(x, 1, torch.clamp(i, 0, 3), src))",
