@@ -114,6 +114,27 @@ std::map<std::string, Example> explicitExamples() {
         Value* indices = b.constant(mil::ConstData::fromInts({2, 1, 0, 3}, {2, 2}));
         return b.add("gather_nd", {{"x", x}, {"indices", indices}});
     });
+    // Colliding indices, so that the mode matters.
+    e["scatter"] = {
+        {unit({4, 3}, 1), unit({2, 3, 3}, 2)}, [](Builder& b, const std::vector<Value*>& in) {
+            Value* indices = b.constant(mil::ConstData::fromInts({3, 0, 3, 1, 2, 0}, {2, 3}));
+            return std::vector<Value*>{b.add(
+                "scatter",
+                {{"data", in[0]}, {"indices", indices}, {"updates", in[1]}, {"axis", int64_t{0}}, {"mode", "max"}})};
+        }};
+    e["scatter_along_axis"] = {
+        {unit({3, 4}, 1), unit({3, 2}, 2)}, [](Builder& b, const std::vector<Value*>& in) {
+            Value* indices = b.constant(mil::ConstData::fromInts({3, 3, 0, 1, 2, 2}, {3, 2}));
+            return std::vector<Value*>{b.add(
+                "scatter_along_axis",
+                {{"data", in[0]}, {"indices", indices}, {"updates", in[1]}, {"axis", int64_t{-1}}, {"mode", "mul"}})};
+        }};
+    e["scatter_nd"] = {
+        {unit({3, 4, 2}, 1), unit({3, 2}, 2)}, [](Builder& b, const std::vector<Value*>& in) {
+            Value* indices = b.constant(mil::ConstData::fromInts({2, 1, 0, 3, 2, 1}, {3, 2}));
+            return std::vector<Value*>{
+                b.add("scatter_nd", {{"data", in[0]}, {"indices", indices}, {"updates", in[1]}, {"mode", "add"}})};
+        }};
     e["linear"] = one({2, 3, 5}, [](Builder& b, Value* x) {
         return b.add("linear",
                      {{"x", x}, {"weight", constant(b, weights({4, 5}, 6))}, {"bias", constant(b, weights({4}, 7))}});

@@ -126,9 +126,6 @@ const std::vector<LoweringCase> kCases = {
     numeric("aten::cumsum", R"(def forward(self, x):
     return torch.cumsum(x, 1), torch.cumsum(x, -1))",
             {{2, 5, 4}}),
-    numeric("aten::triu and aten::tril", R"(def forward(self, x):
-    return torch.triu(x), torch.tril(x))",
-            {{2, 5, 6}}),
     numeric("aten::outer, aten::ger", R"(def forward(self, a, b):
     return torch.outer(a, b), torch.ger(b, a))",
             {{5}, {7}}),
@@ -171,8 +168,8 @@ TEST_CASE("every composite of ops.yaml has a numerical case") {
 TEST_CASE("a composite that handles only some constant arguments refuses the others by name") {
     NumericalOptions options;
     options.registry = &registryWithShippedOps();
-    CHECK_THROWS_WITH(convertAndCompare("triu diagonal=1", R"(def forward(self, x):
-    return torch.triu(x, 1))",
-                                        {{3, 4}}, options),
-                      doctest::Contains("handles it only with diagonal = 0"));
+    CHECK_THROWS_WITH(convertAndCompare("pairwise_distance p=1", R"(def forward(self, a, b):
+    return torch.pairwise_distance(a, b, 1.0))",
+                                        {{3, 4}, {3, 4}}, options),
+                      doctest::Contains("handles it only with p = 2"));
 }

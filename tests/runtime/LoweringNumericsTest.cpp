@@ -3,6 +3,7 @@
 // compared with LibTorch's forward on the same seeded inputs. A family's own case table
 // (tests/lowerings/<Family>Test.cpp) is checked the same way with checkAllNumerics(kCases).
 #include "backend/neuralnetwork/NeuralNetworkWriter.h"
+#include "lowerings/BothFormats.h"
 #include "runtime/RuntimeTestSupport.h"
 
 #include <doctest/doctest.h>
@@ -203,24 +204,7 @@ namespace {
 // Cases that fail as ML Programs too, for reasons outside the backends, are left out by name.
 void checkNeuralNetwork(const std::vector<LoweringCase>& cases, const std::map<std::string, std::string>& refused = {},
                         const std::set<std::string>& leftOut = {}) {
-    NumericalOptions nn;
-    nn.format = ModelFormat::NeuralNetwork;
-    for (const auto& c : cases) {
-        if (leftOut.count(c.name)) continue;
-        auto it = refused.find(c.name);
-        if (it == refused.end()) {
-            checkNumerics(c, nn);
-            continue;
-        }
-        CAPTURE(c.name);
-        try {
-            convertAndCompare(c.name, c.source, c.inputs, nn);
-            FAIL_CHECK("expected the NeuralNetwork backend to refuse the case");
-        } catch (const NeuralNetworkError& e) {
-            CHECK_MESSAGE(std::string(e.what()).find(it->second) != std::string::npos, e.what());
-            CHECK(std::string(e.what()).find(".mlpackage") != std::string::npos);
-        }
-    }
+    checkNeuralNetworkNumerics(cases, refused, leftOut);
 }
 
 }  // namespace

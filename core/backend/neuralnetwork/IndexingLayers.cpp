@@ -1,5 +1,6 @@
 // slice_by_index / slice_by_size -> SliceStatic or SliceDynamic (+ Squeeze); gather family ->
-// Gather, GatherAlongAxis, GatherND; range_1d -> RangeDynamic.
+// Gather, GatherAlongAxis, GatherND; scatter family -> Scatter, ScatterAlongAxis, ScatterND;
+// range_1d -> RangeDynamic.
 #include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
 #include "mil/Families.h"
@@ -96,6 +97,32 @@ void gather(LayerWriter& w) {
     w.layer({kept}).mutable_squeeze()->add_axes(positiveAxis(axis, rank));
 }
 
+// MIL's scatter modes and the layers' ScatterMode, in the same order.
+const std::vector<std::pair<std::string, spec::ScatterMode>> kScatterModes{
+    {"update", spec::SCATTER_UPDATE}, {"add", spec::SCATTER_ADD}, {"sub", spec::SCATTER_SUB},
+    {"mul", spec::SCATTER_MUL},       {"div", spec::SCATTER_DIV}, {"max", spec::SCATTER_MAX},
+    {"min", spec::SCATTER_MIN}};
+
+spec::ScatterMode scatterMode(LayerWriter& w) {
+    const std::string mode = w.params().getString("mode");
+    for (const auto& [name, value] : kScatterModes)
+        if (name == mode) return value;
+    w.unsupported("scatter mode '" + mode + "'");
+}
+
+std::string scatterModeName(LayerReader& r, spec::ScatterMode mode) {
+    for (const auto& [name, value] : kScatterModes)
+        if (value == mode) return name;
+    r.fail("unknown scatter mode " + std::to_string(static_cast<int>(mode)));
+}
+
+/// The layers' inputs, in their order: the container, the indices and the updates.
+std::vector<std::string> scatterInputs(LayerWriter& w) { return {w.in("data"), w.in("indices"), w.in("updates")}; }
+
+mil::OperandList scatterOperands(LayerReader& r, spec::ScatterMode mode) {
+    return {{"data", r.in(0)}, {"indices", r.asInt(r.in(1))}, {"updates", r.in(2)}, {"mode", scatterModeName(r, mode)}};
+}
+
 // range_1d(end, start, step) -> RangeDynamic with the three as its inputs, in that order.
 void range1d(LayerWriter& w) { w.layer({w.in("end"), w.in("start"), w.in("step")}).mutable_rangedynamic(); }
 
@@ -153,6 +180,18 @@ void populateIndexingLayers(LayerTable& t) {
         if (w.params().getInt("batch_dims") != 0) w.unsupported("gather_nd with batch_dims");
         w.layer({w.in("x"), w.in("indices")}).mutable_gathernd();
     });
+    t.add("scatter", [](LayerWriter& w) {
+        auto* p = w.layer(scatterInputs(w)).mutable_scatter();
+        p->set_axis(w.params().getInt("axis"));
+        p->set_mode(scatterMode(w));
+    });
+    t.add("scatter_along_axis", [](LayerWriter& w) {
+        auto* p = w.layer(scatterInputs(w)).mutable_scatteralongaxis();
+        p->set_axis(w.params().getInt("axis"));
+        p->set_mode(scatterMode(w));
+    });
+    t.add("scatter_nd",
+          [](LayerWriter& w) { w.layer(scatterInputs(w)).mutable_scatternd()->set_mode(scatterMode(w)); });
     using L = spec::NeuralNetworkLayer;
     t.reads(L::kRangeDynamic, readRange);
     t.reads(L::kSliceStatic, readSliceStatic);
@@ -167,6 +206,18 @@ void populateIndexingLayers(LayerTable& t) {
     t.reads(L::kGatherND, [](LayerReader& r) {
         r.out(r.add("gather_nd", {{"x", r.in(0)}, {"indices", r.asInt(r.in(1))}}));
     });
+    t.reads(L::kScatter, [](LayerReader& r) {
+        mil::OperandList ops = scatterOperands(r, r.layer().scatter().mode());
+        ops.push_back({"axis", r.layer().scatter().axis()});
+        r.out(r.add("scatter", ops));
+    });
+    t.reads(L::kScatterAlongAxis, [](LayerReader& r) {
+        mil::OperandList ops = scatterOperands(r, r.layer().scatteralongaxis().mode());
+        ops.push_back({"axis", r.layer().scatteralongaxis().axis()});
+        r.out(r.add("scatter_along_axis", ops));
+    });
+    t.reads(L::kScatterND,
+            [](LayerReader& r) { r.out(r.add("scatter_nd", scatterOperands(r, r.layer().scatternd().mode()))); });
 }
 
 TS2COREML_FAMILY(LayerTable, Indexing, populateIndexingLayers)
