@@ -7,7 +7,8 @@ Run with Debian's interpreter, which has python3-torch and python3-torchvision:
     /usr/bin/python3 samples/make_models.py --out models --all      # every sample model
 
 Each model is traced in eval mode and saved as NAME.pt; NAME.input says its --input flag. --all
-also makes the sentence-completion demo, finish_my_sentence.pt (samples/sentence/).
+also makes the sentence-completion demo, finish_my_sentence.pt (samples/sentence/), and an LSTM
+tagger, lstm_tagger.pt (token ids -> embedding -> bidirectional LSTM -> linear -> log_softmax).
 """
 import argparse
 import os
@@ -73,6 +74,28 @@ class Int64Offsets(torch.nn.Module):
         return x + self.offsets  # int64 beyond int32
 
 
+class LstmTagger(torch.nn.Module):
+    """A sequence tagger (part-of-speech style): token ids -> embedding -> bidirectional LSTM ->
+    linear -> log-probabilities of each token's tag."""
+
+    def __init__(self, vocabulary=50, embedding=16, hidden=24, tags=9):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(vocabulary, embedding)
+        self.lstm = torch.nn.LSTM(embedding, hidden, batch_first=True, bidirectional=True)
+        self.tags = torch.nn.Linear(2 * hidden, tags)
+
+    def forward(self, tokens):
+        states, _ = self.lstm(self.embedding(tokens))
+        return torch.log_softmax(self.tags(states), dim=-1)
+
+
+def make_lstm_tagger(path, shape):
+    module = LstmTagger().eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(module, torch.randint(0, 50, shape))
+    traced.save(path)
+
+
 def calibrate(module, shape):
     """Random weights alone let activations shrink layer after layer (a fresh mobilenet_v2 answers
     about 1e-9 everywhere), which would make any numerical comparison of outputs vacuous. As training
@@ -130,11 +153,19 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(0)
 
-    names = args.only or (list(torchvision_models()) + ["finish_my_sentence"] if args.all else ["resnet18"])
+    names = args.only or (list(torchvision_models()) + ["finish_my_sentence", "lstm_tagger"]
+                          if args.all else ["resnet18"])
     for name in names:
         path = os.path.join(args.out, name + ".pt")
         if name == "finish_my_sentence":
             make_sentence_demo(args.out)
+            continue
+        if name == "lstm_tagger":
+            shape = (1, 12)
+            make_lstm_tagger(path, shape)
+            with open(os.path.join(args.out, name + ".input"), "w") as f:
+                f.write("tokens:" + ",".join(str(d) for d in shape) + ":int32\n")
+            print("made", path, file=sys.stderr)
             continue
         if name == "unsupported":
             torch.jit.script(Unsupported()).save(path)

@@ -32,6 +32,71 @@ bool acceptsFp16Everywhere(const mil::Value* v, const Uses& uses) {
     return true;
 }
 
+// Moves the ops `builder` appended to `block` from index `from` on to index `at`; returns how many.
+size_t moveAppended(std::vector<std::unique_ptr<mil::Operation>>& ops, size_t from, size_t at) {
+    std::vector<std::unique_ptr<mil::Operation>> added;
+    for (size_t k = from; k < ops.size(); ++k) added.push_back(std::move(ops[k]));
+    ops.resize(from);
+    ops.insert(ops.begin() + static_cast<long>(at), std::make_move_iterator(added.begin()),
+               std::make_move_iterator(added.end()));
+    return added.size();
+}
+
+// `v` cast to `dtype` by ops inserted at index `at` of `block`; `at` moves past them.
+mil::Value* castAt(mil::Block& block, mil::Builder& builder, size_t& at, mil::Value* v, const char* dtype) {
+    auto& ops = mil::IRAccess::operations(block);
+    const size_t before = ops.size();
+    mil::Builder::BlockScope scope(builder, block);
+    mil::Value* cast = builder.add("cast", {{"x", v}, {"dtype", dtype}});
+    at += moveAppended(ops, before, at);
+    return cast;
+}
+
+// Every use of `from` in the ops of `block` from index `first` on (and their nested blocks), and
+// among the block's results, reads `to` instead.
+void replaceUses(mil::Block& block, size_t first, const mil::Value* from, mil::Value* to) {
+    auto& ops = mil::IRAccess::operations(block);
+    for (size_t k = first; k < ops.size(); ++k) {
+        for (auto& [name, values] : mil::IRAccess::inputs(*ops[k]))
+            for (auto& v : values)
+                if (v == from) v = to;
+        for (auto& nested : mil::IRAccess::blocks(*ops[k])) replaceUses(*nested, 0, from, to);
+    }
+    for (auto& v : block.outputs())
+        if (v == from) v = to;
+}
+
+// Op `i` reads fp16 values in inputs its schema takes in fp32 only (lstm, gru, rnn): it computes
+// in fp32 between casts, as Core ML's fp16 programs run such ops. Returns the op's new index.
+size_t computeInFp32(mil::Block& block, size_t i, const mil::OpSchema& schema, mil::Builder& builder) {
+    auto& ops = mil::IRAccess::operations(block);
+    mil::Operation& op = *ops[i];
+    bool cast = false;
+    for (auto& [name, values] : mil::IRAccess::inputs(op)) {
+        const mil::InputSpec* spec = schema.findInput(name);
+        if (!spec || (spec->dtypes & bit(DType::Float16)) || !(spec->dtypes & bit(DType::Float32))) continue;
+        for (auto& v : values)
+            if (v->type().dtype == DType::Float16) {
+                v = castAt(block, builder, i, v, "fp32");
+                cast = true;
+            }
+    }
+    if (!cast) return i;
+    std::vector<TensorType> types = schema.infer(mil::OpView(op, schema));
+    size_t at = i + 1;
+    for (size_t k = 0; k < types.size() && k < op.outputs().size(); ++k) {
+        op.output(k)->setType(types[k]);
+        if (types[k].dtype != DType::Float32) continue;
+        mil::Value* back = castAt(block, builder, at, op.output(k), "fp16");
+        replaceUses(block, at, op.output(k), back);
+        // The fp16 value keeps the name (a program output's name stays the output's).
+        const std::string name = op.output(k)->name();
+        op.output(k)->setName(name + "_fp32");
+        back->setName(name);
+    }
+    return at - 1;
+}
+
 void retype(mil::Block& block, const Uses& uses, mil::Builder& builder) {
     auto& ops = mil::IRAccess::operations(block);
     for (size_t i = 0; i < ops.size(); ++i) {
@@ -77,6 +142,7 @@ void retype(mil::Block& block, const Uses& uses, mil::Builder& builder) {
         if (!schema || !schema->infer) continue;
         std::vector<TensorType> types = schema->infer(mil::OpView(cur, *schema));
         for (size_t k = 0; k < types.size() && k < cur.outputs().size(); ++k) cur.output(k)->setType(types[k]);
+        i = computeInFp32(block, i, *schema, builder);
     }
 }
 

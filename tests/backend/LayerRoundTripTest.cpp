@@ -250,6 +250,75 @@ std::map<std::string, Example> explicitExamples() {
         return b.add("random_bernoulli",
                      {{"shape", std::vector<int64_t>{4, 5}}, {"prob", 0.25}, {"seed", int64_t{13}}});
     });
+    // Recurrent ops on x [S, B, I] = [4, 2, 3], hidden size 2: each variant (its own initial states
+    // and weights, then `extra` inputs) adds its outputs.
+    struct Variant {
+        uint64_t seed;
+        std::function<mil::OperandList(Builder&)> extra;
+        int64_t directions = 1;
+    };
+    auto recurrent = [](std::string op, int64_t gates, std::vector<Variant> variants) {
+        return Example{{unit({4, 2, 3}, 1)}, [=](Builder& b, const std::vector<Value*>& in) {
+                           std::vector<Value*> out;
+                           for (const Variant& v : variants) {
+                               const std::vector<int64_t> state{2, 2 * v.directions};
+                               mil::OperandList ops{{"x", in[0]}, {"initial_h", constant(b, weights(state, v.seed))}};
+                               if (op == "lstm") ops.push_back({"initial_c", constant(b, weights(state, v.seed + 1))});
+                               ops.push_back({"weight_ih", constant(b, weights({2 * gates, 3}, v.seed + 2))});
+                               ops.push_back({"weight_hh", constant(b, weights({2 * gates, 2}, v.seed + 3))});
+                               for (auto& o : v.extra(b)) ops.push_back(o);
+                               for (Value* o : b.addOp(op, ops)) out.push_back(o);
+                           }
+                           return out;
+                       }};
+    };
+    using Ops = mil::OperandList;
+    e["lstm"] = recurrent("lstm", 4,
+                          {{20,
+                            [](Builder& b) {
+                                return Ops{{"bias", constant(b, weights({8}, 30))},
+                                           {"peephole", constant(b, weights({6}, 31))},
+                                           {"output_sequence", true},
+                                           {"clip", 0.8}};
+                            }},
+                           {40,
+                            [](Builder&) {
+                                return Ops{{"direction", "reverse"},
+                                           {"recurrent_activation", "hard_sigmoid"},
+                                           {"cell_activation", "scaled_tanh"},
+                                           {"activation", "linear"}};
+                            }},
+                           {50,
+                            [](Builder& b) {
+                                return Ops{{"direction", "bidirectional"},
+                                           {"weight_ih_back", constant(b, weights({8, 3}, 60))},
+                                           {"weight_hh_back", constant(b, weights({8, 2}, 61))},
+                                           {"bias_back", constant(b, weights({8}, 62))},
+                                           {"cell_activation", "relu"},
+                                           {"output_sequence", true}};
+                            },
+                            2}});
+    e["gru"] = recurrent(
+        "gru", 3,
+        {{70,
+          [](Builder& b) {
+              return Ops{{"bias", constant(b, weights({6}, 73))}, {"output_sequence", true}};
+          }},
+         {80, [](Builder&) {
+              return Ops{{"direction", "reverse"}, {"recurrent_activation", "hard_sigmoid"}, {"activation", "relu"}};
+          }}});
+    e["rnn"] = recurrent("rnn", 1,
+                         {{90,
+                           [](Builder& b) {
+                               return Ops{{"bias", constant(b, weights({2}, 93))}, {"output_sequence", true}};
+                           }},
+                          {100,
+                           [](Builder&) {
+                               return Ops{{"direction", "reverse"}, {"activation", "relu"}};
+                           }},
+                          {110, [](Builder&) {
+                               return Ops{{"activation", "sigmoid"}, {"output_sequence", true}};
+                           }}});
     return e;
 }
 
