@@ -47,7 +47,7 @@ class Unsupported(torch.nn.Module):
         y = torch.special.erfinv(x.clamp(-0.5, 0.5))
         if bool(x.sum() > 0):
             y = torch.special.i0(y)
-        return torch.logcumsumexp(y, 1)
+        return torch.polygamma(1, y)
 
 
 class LibraryOp(torch.nn.Module):

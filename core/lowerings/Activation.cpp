@@ -70,6 +70,17 @@ void lowerElu(LoweringContext& ctx) {
     ctx.bind(0, y);
 }
 
+// celu(x, alpha) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) = alpha * elu(x / alpha).
+void lowerCelu(LoweringContext& ctx) {
+    mil::Builder& b = ctx.builder();
+    mil::Value* x = floatSelf(ctx);
+    const double alpha = ctx.getDouble("alpha");
+    if (alpha == 0) ctx.fail("celu with alpha = 0 divides by zero (torch refuses it too)");
+    mil::Value* scaled = b.add("real_div", {{"x", x}, {"y", scalarLike(b, alpha, x)}});
+    mil::Value* elu = b.add("elu", {{"x", scaled}, {"alpha", scalarLike(b, 1.0, x)}});
+    ctx.bind(0, b.add("mul", {{"x", elu}, {"y", scalarLike(b, alpha, x)}}));
+}
+
 // rrelu in evaluation: a leaky relu of slope (lower + upper) / 2. Training draws a slope per
 // element at random, which a converted model (always in evaluation) cannot reproduce.
 void lowerRrelu(LoweringContext& ctx) {
@@ -221,6 +232,7 @@ void populateActivationLowerings(Registry& r) {
     r.add("aten::leaky_relu", lowerLeakyRelu);
     r.add("aten::elu", lowerElu);
     r.add("aten::selu", lowerSelu);
+    r.add("aten::celu", lowerCelu);
     r.add("aten::rrelu", lowerRrelu);
     r.add("aten::softplus", lowerSoftplus);
     r.add("aten::mish", lowerMish);

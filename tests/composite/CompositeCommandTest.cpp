@@ -18,14 +18,15 @@ std::string writeFile(const ScratchDir& dir, const std::string& name, const std:
     return path;
 }
 
-const char* kCelu = R"(version: 1
+const char* kNdtr = R"(version: 1
 composites:
-  - op: aten::celu
-    doc: alpha * elu(x / alpha)
+  - op: aten::special_ndtr
+    doc: the standard normal CDF, (1 + erf(x / sqrt(2))) / 2
     steps:
-      - {mil: real_div, x: $self, y: $alpha, out: scaled}
-      - {mil: elu, x: $scaled, alpha: 1.0, out: e}
-      - {mil: mul, x: $e, y: $alpha}
+      - {mil: mul, x: $self, y: 0.7071067811865476, out: scaled}
+      - {mil: erf, x: $scaled, out: e}
+      - {mil: add, x: $e, y: 1.0, out: shifted}
+      - {mil: mul, x: $shifted, y: 0.5}
 )";
 
 const char* kReluOverride = R"(version: 1
@@ -63,26 +64,26 @@ std::string opsLine(const std::string& out, const std::string& key) {
 }  // namespace
 
 TEST_CASE("an op no built-in lowers converts and verifies with --ops, and without it is listed with its line") {
-    ScratchDir dir("composite_celu");
-    const std::string yaml = writeFile(dir, "celu.yaml", kCelu);
-    const std::string out = dir / "celu.mlpackage";
-    const std::string args = "convert " + pluginModel("celu") + " -o " + out + " " + pluginModelInputs("celu");
+    ScratchDir dir("composite_ndtr");
+    const std::string yaml = writeFile(dir, "ndtr.yaml", kNdtr);
+    const std::string out = dir / "ndtr.mlpackage";
+    const std::string args = "convert " + pluginModel("ndtr") + " -o " + out + " " + pluginModelInputs("ndtr");
 
     CommandRun without = ts2coremlRun(dir, args);
     CHECK(without.exitCode == 2);
-    CHECK(without.err.find("no lowering for 'aten::celu'") != std::string::npos);
+    CHECK(without.err.find("no lowering for 'aten::special_ndtr'") != std::string::npos);
     CHECK(without.err.find("make_plugin_models.py:") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(out));
 
     CommandRun with = ts2coremlRun(dir, args + " --ops " + yaml);
     REQUIRE_MESSAGE(with.exitCode == 0, with.err);
-    CommandRun verify = ts2coremlRun(dir, "verify " + pluginModel("celu") + " " + out);
+    CommandRun verify = ts2coremlRun(dir, "verify " + pluginModel("ndtr") + " " + out);
     CHECK_MESSAGE(verify.exitCode == 0, (verify.out + verify.err));
     CHECK(verify.out.find("PASS") != std::string::npos);
 
     CommandRun ops = ts2coremlRun(dir, "ops --ops " + yaml);
     REQUIRE(ops.exitCode == 0);
-    CHECK(opsLine(ops.out, "aten::celu").find(yaml + ":3") != std::string::npos);
+    CHECK(opsLine(ops.out, "aten::special_ndtr").find(yaml + ":3") != std::string::npos);
     // The shipped composites are listed with their ops.yaml line.
     CHECK(opsLine(ops.out, "aten::hardshrink").find("ops.yaml:") != std::string::npos);
 }
@@ -122,9 +123,10 @@ TEST_CASE("override: true replaces a built-in lowering; without it the duplicate
 
 TEST_CASE("every problem of the command line and of the composite files is reported in one run") {
     ScratchDir dir("composite_errors");
-    const std::string bad = writeFile(
-        dir, "bad.yaml", "version: 1\ncomposites:\n  - op: aten::celu\n    steps:\n      - {mil: elux, x: $self}\n");
-    CommandRun r = ts2coremlRun(dir, "convert " + pluginModel("celu") + " -o " + (dir / "x.mlpackage") +
+    const std::string bad =
+        writeFile(dir, "bad.yaml",
+                  "version: 1\ncomposites:\n  - op: aten::special_ndtr\n    steps:\n      - {mil: elux, x: $self}\n");
+    CommandRun r = ts2coremlRun(dir, "convert " + pluginModel("ndtr") + " -o " + (dir / "x.mlpackage") +
                                          " --precision fp8 --ops " + bad + " --ops " + (dir / "missing.yaml"));
     CHECK(r.exitCode == 2);
     CHECK(r.err.find(bad + ":5:15: error: unknown MIL op 'elux'") != std::string::npos);
@@ -188,10 +190,10 @@ composites:
 
 TEST_CASE("min_target: a composite serves only the deployment targets it names") {
     ScratchDir dir("composite_min_target");
-    std::string text = kCelu;
+    std::string text = kNdtr;
     text.insert(text.find("    doc:"), "    min_target: iOS17\n");
-    const std::string yaml = writeFile(dir, "celu17.yaml", text);
-    const std::string base = "convert " + pluginModel("celu") + " " + pluginModelInputs("celu") + " --ops " + yaml;
+    const std::string yaml = writeFile(dir, "ndtr17.yaml", text);
+    const std::string base = "convert " + pluginModel("ndtr") + " " + pluginModelInputs("ndtr") + " --ops " + yaml;
     CommandRun old = ts2coremlRun(dir, base + " -o " + (dir / "a.mlpackage") + " --target iOS16");
     CHECK(old.exitCode == 2);
     CHECK(old.err.find("registered only for a later deployment target than iOS16") != std::string::npos);

@@ -75,9 +75,6 @@ const std::vector<LoweringCase> kCases = {
     numeric("aten::xlogy.Tensor with zeros in x", R"(def forward(self, x, y):
     return torch.xlogy(torch.relu(x), torch.abs(y) + 0.1))",
             {{4, 16}, {4, 16}}),
-    numeric("aten::logcumsumexp", R"(def forward(self, x):
-    return torch.logcumsumexp(x * 10.0, 1), torch.logcumsumexp(x, -1))",
-            {{3, 5, 7}}),
     numeric("aten::erfc", R"(def forward(self, x):
     return torch.erfc(x))",
             {{4, 16}}),

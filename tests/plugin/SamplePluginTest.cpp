@@ -28,17 +28,17 @@ TEST_CASE("The sample plugin builds against the installed SDK and converts what 
     REQUIRE(std::filesystem::exists(build + "/libmy_ops.so"));
 
     const std::string bin = prefix + "/bin/ts2coreml";
-    SUBCASE("aten::celu: listed with its line without the plugin; converted and verified with it") {
-        const std::string out = dir / "celu.mlpackage";
-        const std::string args = "convert " + pluginModel("celu") + " -o " + out + " " + pluginModelInputs("celu");
+    SUBCASE("aten::special_ndtr: listed with its line without the plugin; converted and verified with it") {
+        const std::string out = dir / "ndtr.mlpackage";
+        const std::string args = "convert " + pluginModel("ndtr") + " -o " + out + " " + pluginModelInputs("ndtr");
         CommandRun without = runCommand(dir, bin, args);
         CHECK(without.exitCode == 2);
         CHECK(without.err.find("make_plugin_models.py:") != std::string::npos);
-        CHECK(without.err.find("no lowering for 'aten::celu'") != std::string::npos);
+        CHECK(without.err.find("no lowering for 'aten::special_ndtr'") != std::string::npos);
         CHECK(!std::filesystem::exists(out));
         CommandRun with = runCommand(dir, bin, args + " --plugin-path " + build);
         REQUIRE_MESSAGE(with.exitCode == 0, with.err);
-        CommandRun verify = runCommand(dir, bin, "verify " + pluginModel("celu") + " " + out);
+        CommandRun verify = runCommand(dir, bin, "verify " + pluginModel("ndtr") + " " + out);
         CHECK_MESSAGE(verify.exitCode == 0, (verify.out + verify.err));
         CHECK(verify.out.find("PASS") != std::string::npos);
     }

@@ -4,7 +4,7 @@
   torchvision_nms.pt        torchvision::nms on boxes built from its input   --input x:12,4 --input s:12
   torchvision_roi_align.pt  torchvision::roi_align                           --input x:1,3,16,16 --input r:5,4
   sorting.pt                aten::topk, aten::sort, aten::argsort            --input x:3,10
-  celu.pt                   aten::celu (samples/plugin lowers it)            --input x:2,8
+  ndtr.pt                   aten::special_ndtr (samples/plugin lowers it)    --input x:2,8
   mylib_scaled_tanh.pt      mylib::scaled_tanh, a custom op (samples/plugin declares it)  --input x:2,8
 
 Run with Debian's interpreter (python3-torch, python3-torchvision):
@@ -43,9 +43,9 @@ class Sorting(torch.nn.Module):
         return values, indices, ascending, order, torch.argsort(x, 0, True)
 
 
-class Celu(torch.nn.Module):
+class Ndtr(torch.nn.Module):
     def forward(self, x):
-        return torch.celu(x * 3.0, 0.5) + 1.0
+        return torch.special.ndtr(x * 3.0) + 1.0
 
 
 # mylib::scaled_tanh exists only in this script (and in the user's app): its kernel is Python.
@@ -63,7 +63,7 @@ MODELS = {
     "torchvision_nms": (Nms, "--input x:12,4 --input s:12"),
     "torchvision_roi_align": (RoiAlign, "--input x:1,3,16,16 --input r:5,4"),
     "sorting": (Sorting, "--input x:3,10"),
-    "celu": (Celu, "--input x:2,8"),
+    "ndtr": (Ndtr, "--input x:2,8"),
     "mylib_scaled_tanh": (MylibScaledTanh, "--input x:2,8"),
 }
 
