@@ -117,7 +117,7 @@ bool isStructuralOp(const torch::jit::Node& node) {
     static const std::set<std::string> kinds = {
         "prim::Constant",    "prim::ListConstruct", "prim::ListUnpack", "prim::TupleConstruct",
         "prim::TupleUnpack", "prim::NumToTensor",   "prim::device",     "prim::dtype",
-        "prim::If",          "prim::Loop",
+        "prim::If",          "prim::Loop",          "prim::TupleIndex",
     };
     return kinds.count(node.kind().toQualString()) != 0;
 }
@@ -494,6 +494,29 @@ c10::IValue GraphLowering::narrowedConstant(c10::IValue value, const torch::jit:
     return t.clamp(lo, hi);
 }
 
+namespace {
+
+/// The torch ScalarType code of `tensor` (for prim::dtype, `x.dtype`): the type torch recorded in
+/// the graph, else the kind of its MIL value (an int32 value stands for torch's int64, as inputs and
+/// integer constants narrow to int32).
+int64_t torchDtypeCode(const torch::jit::Value& tensor, const Arg& a) {
+    if (auto t = tensor.type()->cast<c10::TensorType>())
+        if (auto s = t->scalarType()) return static_cast<int64_t>(*s);
+    DType d = DType::Float32;
+    if (a.isTensor() && a.value())
+        d = a.value()->type().dtype;
+    else if (a.isTensor() && a.constData())
+        d = a.constData()->dtype;
+    switch (d) {
+        case DType::Float16: return static_cast<int64_t>(c10::ScalarType::Half);
+        case DType::Int32: return static_cast<int64_t>(c10::ScalarType::Long);
+        case DType::Bool: return static_cast<int64_t>(c10::ScalarType::Bool);
+        default: return static_cast<int64_t>(c10::ScalarType::Float);
+    }
+}
+
+}  // namespace
+
 bool GraphLowering::lowerStructural(torch::jit::Node* node) {
     const std::string kind = node->kind().toQualString();
     auto in = [&](size_t i) -> const Arg& { return values_.at(node->input(i)); };
@@ -530,8 +553,22 @@ bool GraphLowering::lowerStructural(torch::jit::Node* node) {
         lowerIf(node);
     } else if (kind == "prim::Loop") {
         lowerLoop(node);
-    } else if (kind == "prim::device" || kind == "prim::dtype") {
-        values_[node->output()] = Arg::constant(kind == "prim::device" ? int64_t{0} : int64_t{6});
+    } else if (kind == "prim::TupleIndex") {
+        const Arg& tuple = in(0);
+        const Arg& index = in(1);
+        if (!tuple.isList() || !index.isConstant() || !std::holds_alternative<int64_t>(index.literal()))
+            throw LoweringError("indexing a tuple needs a constant index, got " + index.describe());
+        const auto n = static_cast<int64_t>(tuple.elements().size());
+        int64_t i = std::get<int64_t>(index.literal());
+        if (i < 0) i += n;
+        if (i < 0 || i >= n)
+            throw LoweringError("tuple index " + std::to_string(std::get<int64_t>(index.literal())) +
+                                " is out of range for a tuple of " + std::to_string(n));
+        values_[node->output()] = tuple.elements()[static_cast<size_t>(i)];
+    } else if (kind == "prim::device") {
+        values_[node->output()] = Arg::constant(int64_t{0});
+    } else if (kind == "prim::dtype") {
+        values_[node->output()] = Arg::constant(torchDtypeCode(*node->input(0), in(0)));
     } else {
         return false;
     }

@@ -84,6 +84,19 @@ const std::vector<LoweringCase> kVariants = {
      {{3, 5}, {4}},
      {{"elu", 3}},
      {{3, 5}, {3, 5}, {4}}},
+    {"x.dtype follows the tensor: a cast to another input's dtype",
+     R"(def forward(self, x, i):
+    return x.to(i.dtype), i.to(x.dtype) * 0.5, (x > 0.0).to(x.dtype))",
+     {{3, 4}, intInput({5})},
+     {},
+     {ints({3, 4}), {5}, {3, 4}}},
+    {"a tuple indexed by a constant",
+     R"(def forward(self, x):
+    pair = (x + 1.0, x * 2.0)
+    return pair[1], pair[-2])",
+     {{3, 4}},
+     {},
+     {{3, 4}, {3, 4}}},
     {"_softmax and _log_softmax",
      R"(def forward(self, x):
     return torch._softmax(x, 1, False), torch._log_softmax(x, -1, False))",
