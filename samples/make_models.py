@@ -7,7 +7,8 @@ Run with Debian's interpreter, which has python3-torch and python3-torchvision:
     /usr/bin/python3 samples/make_models.py --out models --all      # every sample model
 
 Each model is traced in eval mode and saved as NAME.pt; NAME.input says its --input flag. --all
-also makes the sentence-completion demo, finish_my_sentence.pt (samples/sentence/).
+also makes the sentence-completion demo, finish_my_sentence.pt (samples/sentence/), and the
+small models of the end-to-end tests (transformer_encoder.pt: torch's fused encoder layers).
 """
 import argparse
 import os
@@ -73,6 +74,17 @@ class Int64Offsets(torch.nn.Module):
         return x + self.offsets  # int64 beyond int32
 
 
+def transformer_encoder(path):
+    """A 2-layer nn.TransformerEncoder (d_model 32, 4 heads, batch_first), traced in eval mode under
+    no_grad: each layer becomes torch's fused aten::_transformer_encoder_layer_fwd."""
+    layer = torch.nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, batch_first=True)
+    encoder = torch.nn.TransformerEncoder(layer, 2).eval()
+    with torch.no_grad():
+        torch.jit.trace(encoder, torch.randn(2, 10, 32)).save(path)
+    with open(path[: -len(".pt")] + ".input", "w") as f:
+        f.write("x:2,10,32\n")
+
+
 def calibrate(module, shape):
     """Random weights alone let activations shrink layer after layer (a fresh mobilenet_v2 answers
     about 1e-9 everywhere), which would make any numerical comparison of outputs vacuous. As training
@@ -136,6 +148,9 @@ def main():
         if name == "finish_my_sentence":
             make_sentence_demo(args.out)
             continue
+        if name == "transformer_encoder":
+            transformer_encoder(path)
+            continue
         if name == "unsupported":
             torch.jit.script(Unsupported()).save(path)
             shape = (1, 4)
@@ -152,6 +167,7 @@ def main():
         torch.jit.script(Int64Offsets()).save(os.path.join(args.out, "int64_offsets.pt"))
         pair = (torch.randn(2, 8), torch.randn(2, 8))
         torch.jit.trace(LibraryOp(), pair).save(os.path.join(args.out, "library_op.pt"))
+        transformer_encoder(os.path.join(args.out, "transformer_encoder.pt"))
 
 
 if __name__ == "__main__":
