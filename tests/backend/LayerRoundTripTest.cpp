@@ -250,6 +250,9 @@ std::map<std::string, Example> explicitExamples() {
         return b.add("random_bernoulli",
                      {{"shape", std::vector<int64_t>{4, 5}}, {"prob", 0.25}, {"seed", int64_t{13}}});
     });
+    e["random_categorical"] = one({3, 4}, [](Builder& b, Value* x) {
+        return b.add("random_categorical", {{"x", x}, {"mode", "probs"}, {"size", int64_t{6}}, {"seed", int64_t{17}}});
+    });
     return e;
 }
 
