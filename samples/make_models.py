@@ -7,8 +7,10 @@ Run with Debian's interpreter, which has python3-torch and python3-torchvision:
     /usr/bin/python3 samples/make_models.py --out models --all      # every sample model
 
 Each model is traced in eval mode and saved as NAME.pt; NAME.input says its --input flag. --all
-also makes the sentence-completion demo, finish_my_sentence.pt (samples/sentence/), and an LSTM
-tagger, lstm_tagger.pt (token ids -> embedding -> bidirectional LSTM -> linear -> log_softmax).
+also makes the sentence-completion demo, finish_my_sentence.pt (samples/sentence/), and the
+small models of the end-to-end tests: an LSTM tagger, lstm_tagger.pt (token ids -> embedding ->
+bidirectional LSTM -> linear -> log_softmax), and transformer_encoder.pt (torch's fused encoder
+layers).
 """
 import argparse
 import os
@@ -94,6 +96,15 @@ def make_lstm_tagger(path, shape):
     with torch.no_grad():
         traced = torch.jit.trace(module, torch.randint(0, 50, shape))
     traced.save(path)
+def transformer_encoder(path):
+    """A 2-layer nn.TransformerEncoder (d_model 32, 4 heads, batch_first), traced in eval mode under
+    no_grad: each layer becomes torch's fused aten::_transformer_encoder_layer_fwd."""
+    layer = torch.nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, batch_first=True)
+    encoder = torch.nn.TransformerEncoder(layer, 2).eval()
+    with torch.no_grad():
+        torch.jit.trace(encoder, torch.randn(2, 10, 32)).save(path)
+    with open(path[: -len(".pt")] + ".input", "w") as f:
+        f.write("x:2,10,32\n")
 
 
 def calibrate(module, shape):
@@ -167,6 +178,9 @@ def main():
                 f.write("tokens:" + ",".join(str(d) for d in shape) + ":int32\n")
             print("made", path, file=sys.stderr)
             continue
+        if name == "transformer_encoder":
+            transformer_encoder(path)
+            continue
         if name == "unsupported":
             torch.jit.script(Unsupported()).save(path)
             shape = (1, 4)
@@ -183,6 +197,7 @@ def main():
         torch.jit.script(Int64Offsets()).save(os.path.join(args.out, "int64_offsets.pt"))
         pair = (torch.randn(2, 8), torch.randn(2, 8))
         torch.jit.trace(LibraryOp(), pair).save(os.path.join(args.out, "library_op.pt"))
+        transformer_encoder(os.path.join(args.out, "transformer_encoder.pt"))
 
 
 if __name__ == "__main__":

@@ -319,6 +319,9 @@ std::map<std::string, Example> explicitExamples() {
                           {110, [](Builder&) {
                                return Ops{{"activation", "sigmoid"}, {"output_sequence", true}};
                            }}});
+    e["random_categorical"] = one({3, 4}, [](Builder& b, Value* x) {
+        return b.add("random_categorical", {{"x", x}, {"mode", "probs"}, {"size", int64_t{6}}, {"seed", int64_t{17}}});
+    });
     return e;
 }
 

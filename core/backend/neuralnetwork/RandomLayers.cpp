@@ -1,6 +1,7 @@
 // random_uniform, random_normal and random_bernoulli <-> the RandomUniform / RandomNormal /
 // RandomBernoulli layers: the Static form when the shape is a constant (outputShape), the Dynamic
-// form reading the shape from a blob.
+// form reading the shape from a blob; random_categorical <-> CategoricalDistribution (numSamples,
+// isLogits, Core ML's default eps 1e-10 and temperature 1).
 #include "backend/neuralnetwork/LayerReader.h"
 #include "backend/neuralnetwork/LayerWriter.h"
 #include "mil/Families.h"
@@ -61,6 +62,23 @@ void populateRandomLayers(LayerTable& t) {
     t.add("random_bernoulli", [](LayerWriter& w) {
         writeRandom(w, &L::mutable_randombernoullistatic, &L::mutable_randombernoullidynamic,
                     [&](auto& p) { p.set_prob(param(w, "prob")); });
+    });
+    t.add("random_categorical", [](LayerWriter& w) {
+        auto* p = w.layer({w.in("x")}).mutable_categoricaldistribution();
+        p->set_seed(w.params().getInt("seed"));
+        p->set_numsamples(w.params().getInt("size"));
+        p->set_islogits(w.params().getString("mode") == "logits");
+        p->set_eps(1e-10f);
+        p->set_temperature(1.0f);
+    });
+    t.reads(L::kCategoricalDistribution, [](LayerReader& r) {
+        const auto& p = r.layer().categoricaldistribution();
+        if (p.temperature() != 0 && p.temperature() != 1)
+            r.fail("temperature " + std::to_string(p.temperature()) + " is not supported (only 1)");
+        r.out(r.add("random_categorical", {{"x", r.in()},
+                                           {"mode", std::string(p.islogits() ? "logits" : "probs")},
+                                           {"size", static_cast<int64_t>(p.numsamples())},
+                                           {"seed", static_cast<int64_t>(p.seed())}}));
     });
     auto uniform = [](const auto& p) {
         return mil::OperandList{{"low", double{p.minval()}}, {"high", double{p.maxval()}}};

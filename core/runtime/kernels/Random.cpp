@@ -1,5 +1,5 @@
-// random_uniform, random_normal and random_bernoulli: ATen's CPU generator, seeded with the op's seed (repeatable),
-// or the default generator when the seed is -1 (a new draw every run, as on a device).
+// random_uniform, random_normal, random_bernoulli and random_categorical: ATen's CPU generator, seeded with the op's
+// seed (repeatable), or the default generator when the seed is -1 (a new draw every run, as on a device).
 #include "mil/Families.h"
 #include "runtime/kernels/KernelSupport.h"
 
@@ -34,12 +34,31 @@ at::Tensor randomBernoulli(const KernelContext& k) {
     return t.bernoulli_(prob, generatorOf(k));
 }
 
+// Each row of x [*D, N] is one distribution: softmax(x) for logits, x / sum(x) for probabilities
+// (Core ML takes their log as logits, so the scale does not matter). Draws `size` indices per row,
+// with replacement, as reals of x's dtype.
+at::Tensor randomCategorical(const KernelContext& k) {
+    at::Tensor x = k.input("x");
+    const int64_t n = x.size(-1);
+    at::Tensor rows = x.reshape({-1, n});
+    if (k.getString("mode") == "logits") rows = at::softmax(rows, 1);
+    if (!at::isfinite(rows).all().item<bool>() || (rows < 0).any().item<bool>() ||
+        (rows.sum(1) <= 0).any().item<bool>())
+        k.fail("every distribution needs finite, non-negative probabilities that do not sum to zero");
+    const int64_t size = k.getInt("size");
+    at::Tensor drawn = at::multinomial(rows, size, /*replacement=*/true, generatorOf(k));
+    std::vector<int64_t> sizes = x.sizes().vec();
+    sizes.back() = size;
+    return drawn.reshape(sizes).to(at::kFloat);
+}
+
 }  // namespace
 
 void populateRandomKernels(KernelTable& t) {
     t.add("random_uniform", randomUniform);
     t.add("random_normal", randomNormal);
     t.add("random_bernoulli", randomBernoulli);
+    t.add("random_categorical", randomCategorical);
 }
 
 TS2COREML_FAMILY(KernelTable, Random, populateRandomKernels)
