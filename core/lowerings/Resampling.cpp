@@ -9,6 +9,7 @@
 //   linear, cubic, antialiased:   matmul with a constant [out, in] interpolation matrix
 // (one op per axis whatever the number of taps, which antialiasing makes depend on the scale).
 #include "lowerings/Builtins.h"
+#include "lowerings/Composing.h"
 
 #include <ts2coreml/LoweringSupport.h>
 
@@ -232,9 +233,34 @@ mil::Value* applyMatrix(mil::Builder& b, mil::Value* x, int64_t axis, const Weig
     return b.add("matmul", {{"x", floatConstant(b, m, {out, in}, dtype)}, {"y", x}});
 }
 
+/// 1-D nearest or linear resampling of a dynamic length by a scale factor: the 2-D op over a unit
+/// height, which Resize.cpp lowers to MIL's upsampling by scale factors.
+void resampleDynamicLength(LoweringContext& ctx, Mode mode) {
+    mil::Builder& b = ctx.builder();
+    if (!ctx.hasArg("scale_factors") || ctx.isNone("scale_factors") || !ctx.isNone("output_size"))
+        ctx.fail("resampling a dynamic length needs scale factors (not an output size)");
+    std::vector<double> factors{1.0};
+    for (const Arg& e : listElements(ctx, ctx.arg("scale_factors"))) {
+        if (!isNumberLiteral(e)) ctx.fail("scale_factors must be constants, got " + e.describe());
+        factors.push_back(literalNumber(e));
+    }
+    if (factors.size() != 2) ctx.fail("scale_factors must have 1 entry");
+    mil::Value* x = b.add("expand_dims", {{"x", ctx.tensor("input")}, {"axes", std::vector<int64_t>{2}}});
+    std::vector<std::pair<std::string, Arg>> args{{"input", Arg::tensor(x)}, {"output_size", Arg::none()}};
+    if (mode == Mode::Linear) args.emplace_back("align_corners", ctx.arg("align_corners"));
+    args.emplace_back("scale_factors", Arg::constant(factors));
+    mil::Value* y =
+        callTensor(ctx, mode == Mode::Linear ? "aten::upsample_bilinear2d.vec" : "aten::upsample_nearest2d.vec", args);
+    ctx.bind(0, b.add("squeeze", {{"x", y}, {"axes", std::vector<int64_t>{2}}}));
+}
+
 LoweringFn resample(Mode mode, size_t spatial) {
     return [mode, spatial](LoweringContext& ctx) {
         const bool nearest = mode == Mode::Nearest || mode == Mode::NearestExact;
+        if (spatial == 1 && (mode == Mode::Nearest || mode == Mode::Linear)) {
+            mil::Value* x = ctx.tensor(ctx.hasArg("scale_factors") ? "input" : "self");
+            if (rankOf(x) == 3 && !staticDim(x, 2)) return resampleDynamicLength(ctx, mode);
+        }
         Request r = readRequest(ctx, spatial, !nearest);
         mil::Builder& b = ctx.builder();
         mil::Value* y = nearest ? r.x : toFloat(b, r.x);
