@@ -106,13 +106,13 @@ std::vector<Tap> axisTaps(Coords& c, mil::Value* g, int64_t size, Interpolation 
 }
 
 /// The tap's weight times 1 when its coordinate lies inside [0, size), else 0; and the coordinate
-/// clamped into range.
+/// clamped into range, as int32 (flat indices beyond 2048 are not exact in an fp16 program).
 std::pair<mil::Value*, mil::Value*> maskedTap(Coords& c, const Tap& tap, int64_t size) {
     const auto last = static_cast<double>(size - 1);
     mil::Value* inside = c.b.add("logical_and", {{"x", c.b.add("greater_equal", {{"x", tap.coord}, {"y", c.k(0)}})},
                                                  {"y", c.b.add("less_equal", {{"x", tap.coord}, {"y", c.k(last)}})}});
     mil::Value* mask = c.cast(inside);
-    return {tap.weight ? c.mul(tap.weight, mask) : mask, c.clip(tap.coord, 0, last)};
+    return {tap.weight ? c.mul(tap.weight, mask) : mask, castTo(c.b, c.clip(tap.coord, 0, last), DType::Int32)};
 }
 
 /// Grid column `axis` (0: x, 1: y) of g [N, P, 2] as [N, P].
@@ -160,7 +160,7 @@ void lowerGridSampler(LoweringContext& ctx) {
     for (const auto& [wy, y] : my)
         for (const auto& [wx, xc] : mx) {
             weights.push_back(c.mul(wy, wx));
-            rows.push_back(c.add(c.mul(y, c.k(static_cast<double>(width))), xc));
+            rows.push_back(c.add(c.mul(y, scalarConst(b, static_cast<double>(width), DType::Int32)), xc));
         }
     auto stacked = [&](const std::vector<mil::Value*>& v) {
         return v.size() == 1 ? b.add("expand_dims", {{"x", v.front()}, {"axes", std::vector<int64_t>{2}}})
@@ -169,9 +169,9 @@ void lowerGridSampler(LoweringContext& ctx) {
     // rows of image n start at n * H * W
     mil::Value* first = b.add("mul", {{"x", countTo(ctx, dimArg(b, x, 0))},
                                       {"y", scalarConst(b, static_cast<double>(height * width), DType::Int32)}});
-    mil::Value* indices =
-        b.add("add", {{"x", castTo(b, stacked(rows), DType::Int32)},
-                      {"y", b.add("reshape", {{"x", first}, {"shape", std::vector<int64_t>{-1, 1, 1}}})}});
+    mil::Value* indices = b.add(
+        "add",
+        {{"x", stacked(rows)}, {"y", b.add("reshape", {{"x", first}, {"shape", std::vector<int64_t>{-1, 1, 1}}})}});
 
     mil::Value* table =
         b.add("reshape", {{"x", b.add("transpose", {{"x", x}, {"perm", std::vector<int64_t>{0, 2, 3, 1}}})},

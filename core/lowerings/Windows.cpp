@@ -30,8 +30,8 @@ struct WindowGrid {
     int64_t kernelVolume() const { return product(kernel); }
     int64_t outVolume() const { return product(out); }
 
-    /// table[k * outVolume + l]: the flat position (row-major over `in`) that kernel offset k
-    /// reads for output position l; `valid(pos)` may reject positions (padding) with -1.
+    /// table[k * outVolume + l] = flat(pos), pos being the position in the padded volume that
+    /// kernel offset k reads for output position l (both row-major).
     std::vector<int32_t> table(const std::function<int64_t(const std::vector<int64_t>&)>& flat) const {
         const size_t n = in.size();
         std::vector<int32_t> t(static_cast<size_t>(kernelVolume() * outVolume()));
