@@ -161,6 +161,12 @@ const std::vector<LoweringCase> kCases = {
      {{2, 150}},
      {{"conv", 1}},
      {{2, 17, kAnyDim}}},
+    {"stft not centered",
+     R"(def forward(self, x):
+    return torch.stft(x, 32, 8, center=False, return_complex=True).abs())",
+     {{2, 100}},
+     {{"conv", 1}, {"pad", 0}},
+     {{2, 17, 9}}},
     {"stft centered with constant padding",
      R"(def forward(self, x):
     return torch.stft(x, 16, 4, window=torch.hann_window(16), center=True, pad_mode='constant', return_complex=True).imag)",
@@ -225,6 +231,11 @@ const std::vector<RefusedCase> kRefused = {
     return torch.stft(x, 16, 4, window=w * 2, return_complex=True).abs())",
      {{1, 64}, {16}},
      {"window must be a constant"}},
+    {"stft centered with circular padding",
+     R"(def forward(self, x):
+    return torch.stft(x, 16, 4, center=True, pad_mode='circular', return_complex=True).abs())",
+     {{1, 64}},
+     {"'aten::stft'", "pad mode 'circular'"}},
     {"an unknown norm",
      R"(def forward(self, x):
     return torch.fft_fft(x, norm='half').abs())",
