@@ -152,7 +152,8 @@ private:
                 throw LoweringError("input '" + input + "' is None here (" +
                                     (o.form == Operand::Form::Ref ? "$" + o.ref : "a literal") + ")");
             case Arg::Kind::Constant: return mil::Operand(adapt(a.literal(), wantFloat));
-            case Arg::Kind::Tensor: return mil::Operand(ctx_.materialize(a));
+            case Arg::Kind::Tensor:
+            case Arg::Kind::Complex: return mil::Operand(ctx_.materialize(a));  // a complex one is refused there
             case Arg::Kind::List: {
                 std::vector<mil::Value*> values;
                 for (const Arg& e : a.elements()) values.push_back(ctx_.materialize(e));

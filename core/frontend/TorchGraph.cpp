@@ -450,6 +450,15 @@ void GraphLowering::bindOutputs(mil::Function& fn, LoweredModel& out) {
             sanitizeName(options_.outputNames.empty() ? "output_" + std::to_string(i) : options_.outputNames[i]);
         usedNames_.insert(name);
         auto it = values_.find(outputs[i]);
+        if (it != values_.end() && it->second.isComplex()) {
+            const torch::jit::Node& from = *outputs[i]->node();
+            errors_.push_back({describeLocation(from, options_.modelPath),
+                               "output " + std::to_string(i) + " of forward() is a complex tensor, made by '" +
+                                   from.kind().toQualString() +
+                                   "': Core ML has no complex type; return a real tensor instead (.abs(), .real, "
+                                   ".imag, torch.view_as_real)"});
+            continue;
+        }
         if (it == values_.end() || it->second.isNone() || it->second.isList()) {
             errors_.push_back({options_.modelPath, "output " + std::to_string(i) + " of forward() is not a tensor"});
             continue;
@@ -757,13 +766,19 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
                                 "threw a non-standard exception");
         }
         for (size_t i = 0; i < results.size(); ++i) {
-            if (results[i].isTensor()) nameValue(results[i].value(), node->output(i)->debugName());
+            if (results[i].isTensor() || results[i].isComplex())
+                nameValue(results[i].value(), node->output(i)->debugName());
             values_[node->output(i)] = std::move(results[i]);
         }
         recordCustomLayers(node, location);
     } catch (const std::exception& e) {
-        errors_.push_back(
-            {location, "while lowering '" + kind + "': " + firstLine(e.what()), false, libraryLocation(*node)});
+        std::string origin;  // a complex input the op may not take: where it comes from
+        for (auto* v : node->inputs())
+            if (values_.at(v).isComplex() && origin.empty())
+                origin = " (the complex tensor comes from '" + std::string(v->node()->kind().toQualString()) + "' at " +
+                         describeLocation(*v->node(), options_.modelPath) + ")";
+        errors_.push_back({location, "while lowering '" + kind + "': " + firstLine(e.what()) + origin, false,
+                           libraryLocation(*node)});
     }
 }
 

@@ -1,6 +1,7 @@
 // Elementwise tensor arithmetic, comparisons, logic and unary math, with torch's type promotion.
 // TorchScript's int/float arithmetic (aten::add.int, ...) is in Scalar.cpp.
 #include "lowerings/Builtins.h"
+#include "lowerings/Complex.h"
 
 #include <ts2coreml/LoweringSupport.h>
 
@@ -127,7 +128,12 @@ void lowerReciprocal(LoweringContext& ctx) {
     ctx.bind(0, b.add("real_div", {{"x", scalarLike(b, 1.0, x)}, {"y", x}}));
 }
 
-void lowerAbs(LoweringContext& ctx) { ctx.bind(0, ctx.builder().add("abs", {{"x", ctx.tensor("self")}})); }
+// abs of a complex tensor is its magnitude.
+void lowerAbs(LoweringContext& ctx) {
+    const Arg& self = ctx.arg("self");
+    if (self.isComplex()) return ctx.bind(0, complexMagnitude(ctx.builder(), self.value()));
+    ctx.bind(0, ctx.builder().add("abs", {{"x", ctx.tensor("self")}}));
+}
 
 void lowerSquare(LoweringContext& ctx) {
     mil::Value* x = ctx.tensor("self");

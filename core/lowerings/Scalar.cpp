@@ -193,6 +193,14 @@ void lowerListConcat(LoweringContext& ctx) {
     ctx.bind(0, makeList(std::move(items)));
 }
 
+// mul.left_t(l, n): the list repeated n times (none when n <= 0), as torch.stft's `[1] * (3 - dim)`.
+void lowerListRepeat(LoweringContext& ctx) {
+    const std::vector<Arg> items = listElements(ctx, ctx.arg("l"));
+    std::vector<Arg> repeated;
+    for (int64_t i = 0; i < ctx.getInt("n"); ++i) repeated.insert(repeated.end(), items.begin(), items.end());
+    ctx.bind(0, makeList(std::move(repeated)));
+}
+
 // __contains__.int_list(l, item)
 void lowerListContains(LoweringContext& ctx) {
     const int64_t item = ctx.getInt("item");
@@ -291,6 +299,7 @@ void populateScalarLowerings(Registry& r) {
     r.add("aten::__getitem__", lowerGetItem);
     r.add("aten::list", lowerListCopy);
     r.add("aten::add.t", lowerListConcat);
+    r.add("aten::mul.left_t", lowerListRepeat);
     r.add("aten::__contains__.int_list", lowerListContains);
     r.add("aten::__range_length", lowerRangeLength);
     r.add("aten::__derive_index", lowerDeriveIndex);

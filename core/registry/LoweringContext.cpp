@@ -32,6 +32,13 @@ Arg Arg::dynamicScalar(mil::Value* v) {
     return a;
 }
 
+Arg Arg::complex(mil::Value* pairs) {
+    Arg a;
+    a.kind_ = Kind::Complex;
+    a.value_ = pairs;
+    return a;
+}
+
 Arg Arg::list(std::vector<Arg> elements) {
     Arg a;
     a.kind_ = Kind::List;
@@ -74,6 +81,7 @@ std::string Arg::describe() const {
             if (value_) return std::string(isScalar_ ? "dynamic scalar " : "tensor ") + value_->type().str();
             return "constant tensor " + TensorType::of(data_->dtype, data_->sizes).str();
         case Kind::List: return "list of " + std::to_string(elements_.size());
+        case Kind::Complex: return "complex tensor (real, imaginary pairs " + value_->type().str() + ")";
     }
     return "?";
 }
@@ -95,6 +103,10 @@ mil::Value* LoweringContext::materialize(const Arg& a) {
             }
             return builder().add("concat", {{"values", parts}, {"axis", int64_t{0}}});
         }
+        case Arg::Kind::Complex:
+            fail(
+                "got a complex tensor, and this op takes real tensors only: Core ML has no complex type (make it "
+                "real first: .abs(), .real, .imag, torch.view_as_real)");
         case Arg::Kind::None: break;
     }
     fail("expected a tensor, got None");

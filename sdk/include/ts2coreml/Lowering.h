@@ -39,9 +39,12 @@ namespace ts2coreml {
 ///  - a tensor: a MIL value, or constant data (a weight) not yet emitted as a `const` op
 ///  - a dynamic scalar (an int computed at run time): a rank-0 MIL value with `isScalar`
 ///  - a list whose elements are not all constants (a list of tensors for `aten::cat`)
+///  - a complex tensor: a real MIL value whose last dim of 2 holds (real, imaginary) pairs, the
+///    layout of torch.view_as_real. Core ML has no complex type, so only lowerings written for
+///    complex inputs read one (`isComplex()`, `value()`); `tensor()` and `materialize()` refuse it.
 class Arg {
 public:
-    enum class Kind { None, Constant, Tensor, List };
+    enum class Kind { None, Constant, Tensor, List, Complex };
 
     Arg() = default;
     static Arg none() { return Arg(); }
@@ -50,16 +53,21 @@ public:
     static Arg constTensor(std::shared_ptr<const mil::ConstData> data);
     static Arg dynamicScalar(mil::Value* v);
     static Arg list(std::vector<Arg> elements);
+    static Arg complex(mil::Value* pairs);  ///< `pairs`: real, [..., 2] (see above)
 
     Kind kind() const { return kind_; }
     bool isNone() const { return kind_ == Kind::None; }
     bool isConstant() const { return kind_ == Kind::Constant; }
     bool isTensor() const { return kind_ == Kind::Tensor; }
     bool isList() const { return kind_ == Kind::List; }
+    bool isComplex() const { return kind_ == Kind::Complex; }
     bool isScalar() const { return isScalar_; }  ///< a dynamic int/float/bool held in a rank-0 value
 
     const mil::Literal& literal() const { return literal_; }
-    mil::Value* value() const { return value_; }  ///< null for a not-yet-emitted constant tensor
+    mil::Value* value() const {
+        return value_;
+    }  ///< null for a not-yet-emitted constant tensor; a complex
+       ///< tensor's (real, imaginary) pairs
     const std::shared_ptr<const mil::ConstData>& constData() const { return data_; }
     const std::vector<Arg>& elements() const { return elements_; }
 

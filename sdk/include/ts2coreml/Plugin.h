@@ -30,7 +30,8 @@
 /// Bumped on any change of the SDK's declarations; sdk/API records it with a hash of the headers
 /// (the sdk_api_version test fails when they change without a bump, and says how to record one).
 /// 2: the IR's mutating accessors and SchemaTable::add left the SDK; LoweringSupport.h joined it.
-#define TS2COREML_PLUGIN_API_VERSION 2u
+/// 3: Arg::Kind::Complex, a complex tensor as (real, imaginary) pairs.
+#define TS2COREML_PLUGIN_API_VERSION 3u
 
 #define TS2COREML_STR2(x) #x
 #define TS2COREML_STR(x) TS2COREML_STR2(x)
