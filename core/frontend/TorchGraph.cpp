@@ -117,7 +117,7 @@ bool isStructuralOp(const torch::jit::Node& node) {
     static const std::set<std::string> kinds = {
         "prim::Constant",    "prim::ListConstruct", "prim::ListUnpack", "prim::TupleConstruct",
         "prim::TupleUnpack", "prim::NumToTensor",   "prim::device",     "prim::dtype",
-        "prim::If",          "prim::Loop",          "prim::TupleIndex",
+        "prim::If",          "prim::Loop",          "prim::TupleIndex", "aten::append",
     };
     return kinds.count(node.kind().toQualString()) != 0;
 }
@@ -574,6 +574,29 @@ bool GraphLowering::lowerStructural(torch::jit::Node* node) {
             throw LoweringError("tuple index " + std::to_string(std::get<int64_t>(index.literal())) +
                                 " is out of range for a tuple of " + std::to_string(n));
         values_[node->output()] = tuple.elements()[static_cast<size_t>(i)];
+    } else if (kind == "aten::append") {
+        // Lists are values here, so a straight-line append makes a new list that later uses of the
+        // same torch value see. Inside a loop or branch the list would have to be carried through
+        // the block: refused rather than lowered wrong.
+        if (node->owningBlock() != node->owningGraph()->block())
+            throw LoweringError(
+                "appending to a list inside a loop or an if is not supported (build the list "
+                "outside it, or use torch.stack / torch.cat of the pieces)");
+        const Arg& list = in(0);
+        std::vector<Arg> elems;
+        if (list.isList()) {
+            elems = list.elements();
+        } else if (list.isConstant() && std::holds_alternative<std::vector<int64_t>>(list.literal())) {
+            for (int64_t v : std::get<std::vector<int64_t>>(list.literal())) elems.push_back(Arg::constant(v));
+        } else if (list.isConstant() && std::holds_alternative<std::vector<double>>(list.literal())) {
+            for (double v : std::get<std::vector<double>>(list.literal())) elems.push_back(Arg::constant(v));
+        } else {
+            throw LoweringError("cannot append to " + list.describe());
+        }
+        elems.push_back(in(1));
+        const Arg appended = makeList(std::move(elems));
+        values_[node->input(0)] = appended;
+        values_[node->output()] = appended;
     } else if (kind == "prim::device") {
         values_[node->output()] = Arg::constant(int64_t{0});
     } else if (kind == "prim::dtype") {

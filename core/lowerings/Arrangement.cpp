@@ -539,6 +539,7 @@ void populateArrangementLowerings(Registry& r) {
     r.add("aten::transpose_copy", sameAs("aten::transpose", {"self", "dim0", "dim1"}));
     r.add("aten::expand_copy", sameAs("aten::expand", {"self", "size"}));
     r.add("aten::unbind_copy", sameAs("aten::unbind", {"self", "dim"}));
+    r.add("aten::split_with_sizes_copy", sameAs("aten::split_with_sizes", {"self", "split_sizes"}, {"dim"}));
     r.add("aten::diagonal_copy", sameAs("aten::diagonal", {"self", "offset", "dim1", "dim2"}));
     r.add("aten::alias", lowerAlias);
     r.add("aten::alias_copy", lowerAlias);

@@ -16,7 +16,7 @@ mil::Value* constantParam(LoweringContext& ctx, const std::string& name, const c
 }
 
 /// Runs `emit` on `x` given a trailing unit dimension when its rank is below `minRank`
-/// ([N, C] -> [N, C, 1] for BatchNorm1d), and removes that dimension again.
+/// ([N, C] -> [N, C, 1, 1] for BatchNorm1d), and removes those dimensions again.
 template <typename Emit>
 mil::Value* withMinRank(mil::Builder& b, mil::Value* x, int64_t minRank, Emit emit) {
     if (rankOf(x) >= minRank) return emit(x);
@@ -40,11 +40,20 @@ void emitBatchNorm(LoweringContext& ctx, const char* torchOp) {
                             {"epsilon", scalarLike(b, ctx.getDouble("eps"), x)}};
     if (mil::Value* gamma = constantParam(ctx, "weight", "batch_norm")) params.emplace_back("gamma", gamma);
     if (mil::Value* beta = constantParam(ctx, "bias", "batch_norm")) params.emplace_back("beta", beta);
-    ctx.bind(0, withMinRank(b, x, 3, [&](mil::Value* in) {
-                 mil::OperandList all{{"x", in}};
-                 all.insert(all.end(), params.begin(), params.end());
-                 return b.add("batch_norm", all);
-             }));
+    // Always rank 4 ([N, C, H, W]), where the channel axis 1 is also axis -3, the one a NeuralNetwork
+    // batchnorm layer normalizes: [N, C] and [N, C, L] gain trailing unit dims, [N, C, D, H, W] is
+    // viewed as [N, C, D, H * W].
+    auto norm = [&](mil::Value* in) {
+        mil::OperandList all{{"x", in}};
+        all.insert(all.end(), params.begin(), params.end());
+        return b.add("batch_norm", all);
+    };
+    if (rankOf(x) == 5) {
+        mil::Value* flat = reshapeTo(
+            ctx, x, {dimArg(b, x, 0), dimArg(b, x, 1), dimArg(b, x, 2), Arg::constant(mil::Literal(int64_t{-1}))});
+        return ctx.bind(0, b.add("reshape", {{"x", norm(flat)}, {"shape", shapeSlice(b, x, 0, 5)}}));
+    }
+    ctx.bind(0, withMinRank(b, x, 4, norm));
 }
 
 void lowerBatchNorm(LoweringContext& ctx) {

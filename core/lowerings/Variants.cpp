@@ -196,6 +196,9 @@ void populateVariantLowerings(Registry& r) {
     r.add("aten::_weight_norm", [](LoweringContext& ctx) { weightNorm(ctx, false); });
     r.add("aten::_weight_norm_interface", [](LoweringContext& ctx) { weightNorm(ctx, true); });
     r.add("aten::copy", lowerCopy);
+    // A check of sizes and dtype torch's export inserts; the converted program's types are checked
+    // by construction.
+    r.add("aten::_assert_tensor_metadata", [](LoweringContext&) {});
 }
 
 TS2COREML_FAMILY(Registry, Variants, populateVariantLowerings)

@@ -30,7 +30,10 @@ struct Dir {
         fs::remove_all(path);
         fs::create_directories(path);
     }
-    ~Dir() { fs::remove_all(path); }
+    ~Dir() {
+        test::keepWrittenModels(path);
+        fs::remove_all(path);
+    }
 };
 
 spec::Model readBack(const fs::path& p) {
@@ -109,6 +112,44 @@ TEST_CASE("linear becomes a batched matmul whose column-major weights are the to
     CHECK(mm.weightmatrixseconddimension() == 3);  // X2 = C_out
     REQUIRE(mm.weights().floatvalue_size() == 12);
     for (int i = 0; i < 12; ++i) CHECK(mm.weights().floatvalue(i) == static_cast<float>(i));
+}
+
+TEST_CASE("batch_norm of rank 2 to 5 is a rank-4 batchnorm layer over torch's channel axis") {
+    // The layer normalizes axis -3; torch's channels are axis 1. Only at rank 4 are they the same.
+    Dir dir;
+    const std::vector<std::vector<int64_t>> shapes = {{3, 4}, {3, 4, 5}, {2, 4, 3, 5}, {2, 4, 3, 2, 5}};
+    for (const auto& shape : shapes) {
+        CAPTURE(shape.size());
+        LoweredModel l = lowered(R"(def forward(self, x):
+    c = torch.arange(4.0)
+    return torch.batch_norm(x, c + 1.0, c * 0.5, c * 0.1, c + 2.0, False, 0.1, 1e-5, False))",
+                                 {shape});
+        const fs::path out = dir.path / ("bn" + std::to_string(shape.size()) + ".mlmodel");
+        writeNeuralNetwork(*l.program, ModelOptions{Target::iOS13, {}, {}, {}}, out.string());
+        const spec::Model m = readBack(out);
+        const auto* layer = firstLayer(m, spec::NeuralNetworkLayer::kBatchnorm);
+        REQUIRE(layer);
+        CHECK(layer->batchnorm().channels() == 4);
+        CHECK(layer->batchnorm().gamma().floatvalue_size() == 4);
+        CHECK(layer->batchnorm().mean().floatvalue_size() == 4);
+    }
+}
+
+TEST_CASE("a reshape to a scalar names a one-element target shape") {
+    Dir dir;
+    LoweredModel l = lowered(R"(def forward(self, x):
+    return x + x.sum().reshape([]))",
+                             {{3}});
+    const fs::path out = dir.path / "scalar.mlmodel";
+    writeNeuralNetwork(*l.program, ModelOptions{Target::iOS13, {}, {}, {}}, out.string());
+    const spec::Model m = readBack(out);
+    int reshapes = 0;
+    for (const auto& layer : m.neuralnetwork().layers())
+        if (layer.layer_case() == spec::NeuralNetworkLayer::kReshapeStatic) {
+            ++reshapes;
+            CHECK(layer.reshapestatic().targetshape_size() > 0);
+        }
+    CHECK(reshapes == 1);
 }
 
 TEST_CASE("cond and while_loop become branch and loop layers handing values on in blobs written by copy layers") {

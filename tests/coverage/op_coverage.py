@@ -258,10 +258,45 @@ class Lowerings:
         hit, note = self._pick(qualified, overload)
         if hit:
             return hit, note
+        if qualified in FRONTEND_RENAMES:
+            target = FRONTEND_RENAMES[qualified]
+            hit, _ = self.cover(target, overload)
+            if hit:
+                return [{"key": qualified, "provider": "frontend", "min_target": ""}], f"lowered as {target}"
         ns, _, name = qualified.partition("::")
         if name.endswith("_") and not name.endswith("__"):
             return self._pick(f"{ns}::{name[:-1]}", overload)
         return None, ""
+
+
+# The in-place operators the frontend renames before lookup (core/frontend/Frontend.cpp).
+FRONTEND_RENAMES = {
+    "aten::__iand__": "aten::bitwise_and_",
+    "aten::__ior__": "aten::bitwise_or_",
+    "aten::__ixor__": "aten::bitwise_xor_",
+}
+
+# Ops of torch 1.13 that ts2coreml does not lower on purpose, and why. A row is still "missing".
+NOT_LOWERED = {
+    "aten::_unique2": "output size depends on the values; Core ML has no unique op",
+    "aten::_pack_padded_sequence": "variable-length batches: data-dependent shapes (use equal lengths or batch 1)",
+    "aten::_pad_packed_sequence": "variable-length batches: data-dependent shapes (use equal lengths or batch 1)",
+    "prim::ConstantChunk": "made only by torch's fusion passes, which ts2coreml does not run (aten::chunk is lowered)",
+    "torchvision::deform_conv2d": "Core ML has no deformable convolution",
+}
+QUANTIZED = "torch-quantized models (packed int8 params) are not converted: convert the float model"
+
+
+def not_lowered_reason(qualified):
+    if qualified in NOT_LOWERED:
+        return NOT_LOWERED[qualified]
+    if qualified.startswith("quantized::") or qualified in (
+        "aten::quantize_per_tensor",
+        "aten::quantize_per_channel",
+        "aten::dequantize",
+    ):
+        return QUANTIZED
+    return ""
 
 
 # --- the table ------------------------------------------------------------------------------------
@@ -298,6 +333,8 @@ def build_rows(names, torch_ops, lowerings):
             entries, note = lowerings.cover(qualified, overload)
             if entries:
                 break
+        if not entries and exists:
+            note = "; ".join(filter(None, (not_lowered_reason(c) for c in candidates[:1])))
         rows.append(
             {
                 "name": name,

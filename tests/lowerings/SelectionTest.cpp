@@ -97,6 +97,17 @@ const std::vector<LoweringCase> kVariants = {
      {{3, 4}},
      {},
      {{3, 4}, {3, 4}}},
+    {"lists appended to in straight-line code",
+     R"(def forward(self, x):
+    sizes: List[int] = []
+    sizes.append(x.size(1))
+    sizes.append(-1)
+    parts = [x]
+    parts.append(x * 2.0)
+    return torch.cat(parts, 0).reshape(sizes))",
+     {{3, 4}},
+     {{"concat", 1}},
+     {{4, 6}}},
     {"_softmax and _log_softmax",
      R"(def forward(self, x):
     return torch._softmax(x, 1, False), torch._log_softmax(x, -1, False))",
@@ -189,6 +200,14 @@ const std::vector<RefusedCase> kRefused = {
     return torch.bucketize(x, b))",
      {{3}, {2, 2}},
      {"bucketize needs 1-D boundaries"}},
+    {"a list appended to inside an if",
+     R"(def forward(self, x):
+    parts = [x]
+    if bool(x.sum() > 0.0):
+        parts.append(x * 2.0)
+    return torch.cat(parts, 0))",
+     {{3}},
+     {"aten::append", "inside a loop or an if"}},
     {"native_dropout in training",
      R"(def forward(self, x):
     return torch.native_dropout(x, 0.3, True)[0])",

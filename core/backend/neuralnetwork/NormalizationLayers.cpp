@@ -9,12 +9,14 @@ namespace ts2coreml::nn {
 
 namespace {
 
+// MIL's batch_norm and instance_norm take x [N, C, *D] (channels at axis 1); the layer normalizes
+// axis -3. Both are the same axis only at rank 4 (the lowerings bring every rank to 4).
 int64_t channels(LayerWriter& w) {
     const TensorType& x = w.type("x");
-    if (x.rank() < 3 || x.rank() > 5 || !x.shape[x.rank() - 3].isStatic())
-        w.unsupported("a NeuralNetwork batchnorm needs rank 3 to 5 with static channels at axis -3 (x is " + x.str() +
-                      ")");
-    return x.shape[x.rank() - 3].size;
+    if (x.rank() != 4 || !x.shape[1].isStatic())
+        w.unsupported("a NeuralNetwork batchnorm needs a rank-4 input [N, C, H, W] with static channels (x is " +
+                      x.str() + ")");
+    return x.shape[1].size;
 }
 
 // gamma / beta default to ones / zeros.

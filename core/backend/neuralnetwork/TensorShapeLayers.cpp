@@ -14,6 +14,8 @@ void reshape(LayerWriter& w) {
         // The inferred output sizes: the same as the shape input, with any -1 / 0 resolved.
         auto* r = w.layer({w.in("x")}).mutable_reshapestatic();
         for (int64_t s : out.isStatic() ? out.sizes() : w.constant("shape").toInts()) r->add_targetshape(s);
+        // A scalar is a one-element rank-1 blob (blobs have rank 1 to 5); Core ML requires a target.
+        if (r->targetshape_size() == 0) r->add_targetshape(1);
         return;
     }
     w.layer({w.in("x"), w.in("shape")}).mutable_reshapedynamic();
@@ -135,7 +137,10 @@ void populateTensorShapeLayers(LayerTable& t) {
     });
     t.add("flatten2d",
           [](LayerWriter& w) { w.layer({w.in("x")}).mutable_flattento2d()->set_axis(w.params().getInt("axis")); });
+    // Core ML's concat and stack layers take at least two inputs: one value is copied (concat) or
+    // given its new axis (stack).
     t.add("concat", [](LayerWriter& w) {
+        if (w.ins("values").size() == 1) return void(w.layer(w.ins("values")).mutable_copy());
         auto* c = w.layer(w.ins("values")).mutable_concatnd();
         c->set_axis(w.params().getInt("axis"));
         if (w.params().getBool("interleave")) {
@@ -147,8 +152,12 @@ void populateTensorShapeLayers(LayerTable& t) {
     t.add("stack", [](LayerWriter& w) {
         // Scalars' blobs are [1]: stacking them is concatenating them.
         const auto* values = w.op().inputList("values");
-        if (values && !values->empty() && values->front()->type().rank() == 0)
-            return void(w.layer(w.ins("values")).mutable_concatnd()->set_axis(0));
+        const bool scalars = values && !values->empty() && values->front()->type().rank() == 0;
+        if (w.ins("values").size() == 1) {
+            if (scalars) return void(w.layer(w.ins("values")).mutable_copy());
+            return void(w.layer(w.ins("values")).mutable_expanddims()->add_axes(w.params().getInt("axis")));
+        }
+        if (scalars) return void(w.layer(w.ins("values")).mutable_concatnd()->set_axis(0));
         w.layer(w.ins("values")).mutable_stack()->set_axis(w.params().getInt("axis"));
     });
     t.add("tile", [](LayerWriter& w) {
