@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 namespace ts2coreml {
@@ -750,6 +751,157 @@ void GraphLowering::lowerLoop(torch::jit::Node* node) {
     }
 }
 
+namespace {
+
+/// A constant Arg as the IValue torch's operator takes for an argument of type `type`; nullopt when
+/// it is not a constant small enough to evaluate.
+std::optional<c10::IValue> constantIValue(const Arg& a, const c10::TypePtr& type, bool& isTensor) {
+    const bool wantsTensor =
+        type->kind() == c10::TypeKind::TensorType ||
+        (type->kind() == c10::TypeKind::OptionalType &&
+         type->castRaw<c10::OptionalType>()->getElementType()->kind() == c10::TypeKind::TensorType);
+    if (a.isNone()) return c10::IValue();
+    if (a.isTensor()) {
+        if (a.value() || !a.constData() || a.constData()->numel() != 1) return std::nullopt;
+        const mil::ConstData& d = *a.constData();
+        isTensor = true;
+        if (d.dtype == DType::Bool) return c10::IValue(at::scalar_tensor(d.asInt(0) != 0, at::kBool));
+        if (isFloat(d.dtype)) return c10::IValue(at::scalar_tensor(d.asDouble(0), at::kFloat).reshape(d.sizes));
+        return c10::IValue(at::scalar_tensor(d.asInt(0), at::kLong).reshape(d.sizes));
+    }
+    if (!a.isConstant()) return std::nullopt;
+    const mil::Literal& l = a.literal();
+    if (wantsTensor) {  // a number standing for a rank-0 tensor (prim::NumToTensor)
+        isTensor = true;
+        if (auto* i = std::get_if<int64_t>(&l)) return c10::IValue(at::scalar_tensor(*i, at::kLong));
+        if (auto* d = std::get_if<double>(&l)) return c10::IValue(at::scalar_tensor(*d, at::kDouble));
+        if (auto* b = std::get_if<bool>(&l)) return c10::IValue(at::scalar_tensor(*b, at::kBool));
+        return std::nullopt;
+    }
+    if (auto* i = std::get_if<int64_t>(&l)) return c10::IValue(*i);
+    if (auto* d = std::get_if<double>(&l)) return c10::IValue(*d);
+    if (auto* b = std::get_if<bool>(&l)) return c10::IValue(*b);
+    if (auto* v = std::get_if<std::vector<int64_t>>(&l)) return c10::IValue(*v);
+    return std::nullopt;
+}
+
+}  // namespace
+
+// A traced model computes sizes as rank-0 tensors: `pad = (7 - W % 7) % 7` records
+// prim::NumToTensor(aten::size) -> aten::remainder -> aten::rsub -> ... -> aten::Int. With static
+// input sizes every one of them is a constant; lowering them as MIL ops would make `pad` a run-time
+// value that pad, reshape and slice cannot take. Such nodes (an aten op whose tensor operands are
+// all one-element constants, with at least one of them) are evaluated here with torch's own kernel.
+// Factory ops and whole constant tensors are left to their lowerings.
+bool GraphLowering::foldScalarArithmetic(torch::jit::Node* node) {
+    const std::string kind = node->kind().toQualString();
+    if (kind.rfind("aten::", 0) != 0 || node->isNondeterministic() || node->hasSideEffects()) return false;
+    const auto* schema = node->maybeSchema();
+    if (!schema || schema->is_mutable() || schema->arguments().size() != node->inputs().size()) return false;
+    torch::jit::Stack stack;
+    bool anyTensor = false;
+    for (size_t i = 0; i < node->inputs().size(); ++i) {
+        auto iv = constantIValue(values_.at(node->input(i)), schema->arguments()[i].type(), anyTensor);
+        if (!iv) return false;
+        stack.push_back(std::move(*iv));
+    }
+    if (!anyTensor) return false;
+    try {
+        node->getOperation()(stack);
+    } catch (const std::exception&) {
+        return false;  // the lowering reports what is wrong
+    }
+    if (stack.size() != node->outputs().size()) return false;
+    for (const auto& v : stack)
+        if (!(v.isTensor() && v.toTensor().numel() == 1) && !v.isInt() && !v.isDouble() && !v.isBool()) return false;
+    for (size_t i = 0; i < stack.size(); ++i) values_[node->output(i)] = ivalueToArg(narrowedConstant(stack[i], *node));
+    return true;
+}
+
+namespace {
+
+/// The op `n` returns a view of (aliases without writing) its first argument: `Tensor(a) self ->
+/// Tensor(a)` in its schema (slice, select, view, unsqueeze, detach, ...).
+bool isViewOp(const torch::jit::Node& n) {
+    const auto* schema = n.maybeSchema();
+    if (!schema || schema->returns().size() != 1 || schema->arguments().empty()) return false;
+    const auto* out = schema->returns()[0].alias_info();
+    const auto* in = schema->arguments()[0].alias_info();
+    return out && in && !out->isWrite() && !in->isWrite() && out->beforeSets() == in->beforeSets();
+}
+
+/// Every view (through view ops, transitively) of `v`.
+void collectViews(torch::jit::Value* v, std::vector<torch::jit::Value*>& out) {
+    for (const auto& use : v->uses())
+        if (use.offset == 0 && isViewOp(*use.user)) {
+            out.push_back(use.user->output());
+            collectViews(use.user->output(), out);
+        }
+}
+
+}  // namespace
+
+// An in-place op writes into its `self`. The lowering gave the new value functionally; here `self`
+// takes it, and when `self` is a view (x[1:3], x[0], x.view(...)), so does the tensor it views:
+// slices and selects are written back with slice_scatter / select_scatter, whole-tensor views
+// (reshapes, unsqueeze, detach) by reshaping back. What cannot be written back this way -- a view
+// by another op, a write inside a loop or branch into a tensor from outside it, or another view of
+// the same tensor read after the write -- is refused, so that no write is silently lost.
+void GraphLowering::writeBack(torch::jit::Node* node, const Arg& written, LoweringContext& ctx) {
+    torch::jit::Value* cur = node->input(0);
+    Arg value = written;
+    std::vector<torch::jit::Value*> chain;
+    for (;;) {
+        if (cur->node()->owningBlock() != node->owningBlock() && cur->node()->kind() != c10::prim::Param)
+            throw LoweringError(
+                "writes in place into a tensor made outside the loop or branch it is in; ts2coreml "
+                "cannot carry that write out (make the tensor inside, or write functionally)");
+        values_[cur] = value;
+        chain.push_back(cur);
+        torch::jit::Node* producer = cur->node();
+        if (!isViewOp(*producer)) break;
+        torch::jit::Value* base = producer->input(0);
+        const std::string kind = producer->kind().toQualString();
+        const Arg& baseArg = values_.at(base);
+        auto in = [&](size_t i) { return values_.at(producer->input(i)); };
+        if (kind == "aten::slice") {
+            value = ctx.call("aten::slice_scatter", {{"self", baseArg},
+                                                     {"src", value},
+                                                     {"dim", in(1)},
+                                                     {"start", in(2)},
+                                                     {"end", in(3)},
+                                                     {"step", in(4)}})
+                        .at(0);
+        } else if (kind == "aten::select") {
+            value =
+                ctx.call("aten::select_scatter", {{"self", baseArg}, {"src", value}, {"dim", in(1)}, {"index", in(2)}})
+                    .at(0);
+        } else if (kind == "aten::detach" || kind == "aten::alias" || kind == "aten::contiguous" ||
+                   kind == "aten::view" || kind == "aten::reshape" || kind == "aten::unsqueeze" ||
+                   kind == "aten::squeeze" || kind == "aten::flatten" || kind == "aten::view_as" ||
+                   kind == "aten::reshape_as") {
+            value = ctx.call("aten::reshape_as", {{"self", value}, {"other", baseArg}}).at(0);
+        } else {
+            throw LoweringError("writes in place into a view made by '" + kind +
+                                "'; ts2coreml can write back only through slices, selects and reshapes");
+        }
+        cur = base;
+    }
+    // Other views of the written tensor read after the write would see the old values here.
+    std::vector<torch::jit::Value*> views;
+    collectViews(cur, views);
+    for (torch::jit::Value* v : views) {
+        if (std::find(chain.begin(), chain.end(), v) != chain.end()) continue;
+        if (v->node()->isAfter(node)) continue;  // taken after the write: sees the new value
+        for (const auto& use : v->uses())
+            if (use.user->isAfter(node))
+                throw LoweringError("writes in place into a tensor whose view (made by '" +
+                                    std::string(v->node()->kind().toQualString()) + "' at " +
+                                    describeLocation(*v->node(), options_.modelPath) +
+                                    ") is read after the write; ts2coreml cannot update that view");
+    }
+}
+
 void GraphLowering::lowerNode(torch::jit::Node* node) {
     for (auto* v : node->inputs())
         if (!values_.count(v)) return;  // an input failed to lower; its error is already reported
@@ -762,6 +914,7 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
             if (!lowerStructural(node)) throw LoweringError("unhandled structural op");
             return;
         }
+        if (foldScalarArithmetic(node)) return;
         const auto* schema = node->maybeSchema();
         if (!schema) throw LoweringError("'" + kind + "' has no schema");
         std::vector<std::pair<std::string, Arg>> args;
@@ -793,6 +946,9 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
                 nameValue(results[i].value(), node->output(i)->debugName());
             values_[node->output(i)] = std::move(results[i]);
         }
+        if (!schema->returns().empty() && schema->returns()[0].alias_info() &&
+            schema->returns()[0].alias_info()->isWrite() && !results.empty())
+            writeBack(node, values_.at(node->output(0)), ctx);
         recordCustomLayers(node, location);
     } catch (const std::exception& e) {
         std::string origin;  // a complex input the op may not take: where it comes from

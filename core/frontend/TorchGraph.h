@@ -60,6 +60,10 @@ private:
     /// Records the custom layers among the ops the current node's lowering emitted.
     void recordCustomLayers(torch::jit::Node* node, const std::string& location);
     bool lowerStructural(torch::jit::Node* node);
+    /// Shape arithmetic on constants (see the definition); true when the node was evaluated.
+    bool foldScalarArithmetic(torch::jit::Node* node);
+    /// After an in-place op: the written value and the tensors it is a view of take the new value.
+    void writeBack(torch::jit::Node* node, const Arg& written, LoweringContext& ctx);
     /// prim::If -> MIL cond (or the branch taken, when the condition is a constant).
     void lowerIf(torch::jit::Node* node);
     /// prim::Loop (for and while forms) -> MIL while_loop.

@@ -6,9 +6,10 @@
 namespace ts2coreml::lowering {
 namespace {
 
-// dropout(input, p, train) is the identity when train is False.
+// dropout(input, p, train) is the identity when train is False, or when p is 0 (F.dropout's
+// train defaults to True: torchvision's swin calls it with p = 0 in eval).
 void lowerDropout(LoweringContext& ctx) {
-    if (ctx.getBool("train"))
+    if (ctx.getBool("train") && !(ctx.isConstant("p") && ctx.getDouble("p") == 0.0))
         ctx.fail(ctx.opName() +
                  " with train=True drops elements at random; convert the model in eval mode (model.eval())");
     ctx.bind(0, ctx.arg("input"));

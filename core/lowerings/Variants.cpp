@@ -196,6 +196,10 @@ void populateVariantLowerings(Registry& r) {
     r.add("aten::_weight_norm", [](LoweringContext& ctx) { weightNorm(ctx, false); });
     r.add("aten::_weight_norm_interface", [](LoweringContext& ctx) { weightNorm(ctx, true); });
     r.add("aten::copy", lowerCopy);
+    // x.zero_(): zeros of x's shape and dtype (the frontend writes them back into what x views).
+    r.add("aten::zero_", [](LoweringContext& ctx) {
+        ctx.bind(0, callTensor(ctx, "aten::zeros_like", {{"self", ctx.arg("self")}}));
+    });
     // A check of sizes and dtype torch's export inserts; the converted program's types are checked
     // by construction.
     r.add("aten::_assert_tensor_metadata", [](LoweringContext&) {});

@@ -108,6 +108,19 @@ const std::vector<LoweringCase> kVariants = {
      {{3, 4}},
      {{"concat", 1}},
      {{4, 6}}},
+    {"in-place writes into slices, selects and reshapes reach the tensor they view",
+     R"(def forward(self, x, y):
+    z = torch.zeros(4, 5)
+    z[1:3, 2:4] = x
+    z[0] = 1.0
+    z.view(20)[19] = 7.0
+    w = y.clone()
+    w[w > 0.5] = 0.25
+    w[:, 1].zero_()
+    return z, w)",
+     {{2, 2}, {3, 4}},
+     {},
+     {{4, 5}, {3, 4}}},
     {"_softmax and _log_softmax",
      R"(def forward(self, x):
     return torch._softmax(x, 1, False), torch._log_softmax(x, -1, False))",
@@ -200,6 +213,21 @@ const std::vector<RefusedCase> kRefused = {
     return torch.bucketize(x, b))",
      {{3}, {2, 2}},
      {"bucketize needs 1-D boundaries"}},
+    {"an in-place write into a transposed view",
+     R"(def forward(self, x):
+    z = x.clone()
+    z.t()[0] = 1.0
+    return z)",
+     {{3, 4}},
+     {"writes in place into a view made by 'aten::t'"}},
+    {"a view read after a write into its tensor",
+     R"(def forward(self, x):
+    z = x.clone()
+    a = z[0:2]
+    z[1] = 0.0
+    return a + 1.0)",
+     {{3, 4}},
+     {"is read after the write"}},
     {"a list appended to inside an if",
      R"(def forward(self, x):
     parts = [x]
