@@ -102,14 +102,20 @@ std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchP
         std::error_code ec;
         if (fs::is_directory(path, ec)) {
             std::vector<fs::path> found;
-            for (const auto& f : fs::directory_iterator(path, ec))
-                if (f.path().extension() == ".so" && !fs::is_directory(f.path())) found.push_back(f.path());
+            // Regular files (or links to one) only: opening a FIFO named x.so would block forever.
+            for (const auto& f : fs::directory_iterator(path, ec)) {
+                std::error_code fileError;
+                if (f.path().extension() == ".so" && fs::is_regular_file(f.path(), fileError))
+                    found.push_back(f.path());
+            }
             if (ec) rejected.push_back({path.string(), "cannot read the directory: " + ec.message()});
             std::sort(found.begin(), found.end(),
                       [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
             for (const auto& f : found) files.push_back(f.string());
-        } else if (fs::exists(path, ec)) {
+        } else if (fs::is_regular_file(path, ec)) {
             files.push_back(path.string());
+        } else if (fs::exists(path, ec)) {
+            rejected.push_back({path.string(), "not a regular file or a directory"});
         } else {
             rejected.push_back({path.string(), "no such file or directory"});
         }
@@ -119,7 +125,9 @@ std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchP
     std::vector<std::string> unique;
     std::vector<fs::path> seen;
     for (const auto& f : files) {
-        const fs::path canonical = fs::weakly_canonical(f);
+        std::error_code ec;
+        fs::path canonical = fs::weakly_canonical(f, ec);
+        if (ec) canonical = f;
         if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) continue;
         seen.push_back(canonical);
         unique.push_back(f);

@@ -62,9 +62,10 @@ std::vector<std::string> pluginSearchPath(const std::vector<std::string>& comman
 /// plugins. Only what exists; never the current directory.
 std::vector<std::string> defaultPluginPath();
 
-/// The plugin files of each search path entry, in order: a directory gives its `*.so` files sorted
-/// by file name (other files are ignored; nothing recursive), a file is itself. An entry that does
-/// not exist is a rejection. Paths are made absolute, so nothing is searched for by the loader.
+/// The plugin files of each search path entry, in order: a directory gives its `*.so` regular files
+/// (or links to one) sorted by file name (other entries, FIFOs and devices included, are ignored;
+/// nothing recursive), a regular file is itself. An entry that does not exist, or is neither, is a
+/// rejection. Paths are made absolute, so nothing is searched for by the loader.
 std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchPath,
                                          std::vector<PluginRejection>& rejected);
 

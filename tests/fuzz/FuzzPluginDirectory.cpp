@@ -1,0 +1,6 @@
+// libFuzzer target: see fuzzPluginDirectory in Targets.h.
+#include "fuzz/Targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    return ts2coreml::fuzz::fuzzPluginDirectory(data, size);
+}
