@@ -5,6 +5,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/stubs/logging.h>
 #include <nlohmann/json.hpp>
 
 #include "Model.pb.h"
@@ -22,6 +23,13 @@ namespace ts2coreml::backend {
 
 namespace {
 
+/// The first message protobuf logs while a model parses (its reason for refusing one), instead of
+/// a "[libprotobuf ERROR ...]" line of its own on stderr.
+std::string* protobufLog = nullptr;
+void keepProtobufLog(google::protobuf::LogLevel, const char*, int, const std::string& message) {
+    if (protobufLog && protobufLog->empty()) *protobufLog = message.substr(0, message.find(". "));
+}
+
 /// Parses a Model protobuf. protobuf's default 64 MiB limit would refuse large NeuralNetwork
 /// models (weights inside the file, up to 2 GiB), so the limit is raised to the format's maximum.
 spec::Model parseModel(const std::string& path) {
@@ -29,14 +37,21 @@ spec::Model parseModel(const std::string& path) {
     if (fd < 0) throw ModelReadError(path, "cannot open the model file");
     spec::Model model;
     bool ok = false;
+    std::string why;
+    protobufLog = &why;
+    google::protobuf::LogHandler* previous = google::protobuf::SetLogHandler(&keepProtobufLog);
     {
         google::protobuf::io::FileInputStream file(fd);
         google::protobuf::io::CodedInputStream coded(&file);
         coded.SetTotalBytesLimit(INT_MAX);
         ok = model.ParseFromCodedStream(&coded) && coded.ConsumedEntireMessage();
     }
+    google::protobuf::SetLogHandler(previous);
+    protobufLog = nullptr;
     ::close(fd);
-    if (!ok) throw ModelReadError(path, "not a Core ML model: the protobuf does not parse");
+    if (!ok)
+        throw ModelReadError(
+            path, "not a Core ML model: the protobuf does not parse" + (why.empty() ? "" : " (" + why + ")"));
     return model;
 }
 

@@ -63,7 +63,8 @@ void readNetwork(const Network& net, const spec::Model& model, const std::string
         for (const auto& label : net.stringclasslabels().vector()) out.classLabels.push_back(label);
         for (int64_t label : net.int64classlabels().vector()) out.classLabels.push_back(std::to_string(label));
         probabilities = net.labelprobabilitylayername();
-        if (probabilities.empty() && net.layers_size() > 0) probabilities = net.layers(net.layers_size() - 1).output(0);
+        if (probabilities.empty() && net.layers_size() > 0 && net.layers(net.layers_size() - 1).output_size() > 0)
+            probabilities = net.layers(net.layers_size() - 1).output(0);
     }
     b.setLocation("outputs");
     for (FeatureInfo& f : out.outputs) {
