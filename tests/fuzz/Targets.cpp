@@ -28,13 +28,21 @@ void require(bool condition, const std::string& what) {
     if (!condition) throw FuzzContractViolation(what);
 }
 
-/// A folder of this process's own, emptied for each input (inputs must not see each other's files).
+/// A folder of this process's own, emptied for each input (inputs must not see each other's files)
+/// and removed at exit.
 fs::path freshScratch() {
-    static const fs::path root = fs::temp_directory_path() / ("ts2coreml-fuzz-" + std::to_string(::getpid()));
+    struct Scratch {
+        fs::path path = fs::temp_directory_path() / ("ts2coreml-fuzz-" + std::to_string(::getpid()));
+        ~Scratch() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    };
+    static const Scratch root;
     std::error_code ec;
-    fs::remove_all(root, ec);
-    fs::create_directories(root);
-    return root;
+    fs::remove_all(root.path, ec);
+    fs::create_directories(root.path);
+    return root.path;
 }
 
 void writeFile(const fs::path& path, const uint8_t* data, size_t size) {
