@@ -5,6 +5,7 @@
 #include "backend/mlprogram/MLPackageWriter.h"
 #include "backend/neuralnetwork/NeuralNetworkWriter.h"
 #include "frontend/TorchGraph.h"
+#include "mil/ErrorReason.h"
 #include "mil/IRAccess.h"
 #include "passes/Passes.h"
 
@@ -202,7 +203,7 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
     } catch (const ConversionError&) {
         throw;
     } catch (const std::exception& e) {
-        throw ConversionError({{options.outputPath, std::string("cannot write the model: ") + e.what()}}, 1);
+        throw ConversionError({{options.outputPath, "cannot write the model: " + errorReason(e)}}, 1);
     }
     summary.writeSeconds = secondsSince(t0);
     return summary;

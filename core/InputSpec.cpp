@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -11,16 +12,43 @@
 namespace ts2coreml {
 
 namespace {
+/// The largest size of a dimension: sizes computed inside a Core ML program (shape, numel,
+/// reshape targets) are int32, since Core ML has no int64.
+constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
+
 int64_t parseDim(const std::string& s, const std::string& spec) {
     size_t used = 0;
     int64_t v = -1;
     try {
         v = std::stoll(s, &used);
+    } catch (const std::out_of_range&) {
+        throw std::invalid_argument("--input '" + spec + "': dimension " + s + " is too large (at most " +
+                                    std::to_string(kMaxDim) + ")");
     } catch (const std::exception&) {
         used = 0;
     }
     if (used != s.size() || v < 0) throw std::invalid_argument("--input '" + spec + "': bad dimension '" + s + "'");
+    if (v == 0)
+        throw std::invalid_argument("--input '" + spec +
+                                    "': a dimension of 0: Core ML inputs have no empty dimensions (each size is at "
+                                    "least 1)");
+    if (v > kMaxDim)
+        throw std::invalid_argument("--input '" + spec + "': dimension " + s + " is too large (at most " +
+                                    std::to_string(kMaxDim) + ": Core ML computes sizes in int32)");
     return v;
+}
+
+/// A shape whose element count or byte size does not fit in 63 bits cannot exist: refused, with
+/// checked arithmetic. `sizes` are the largest each dim can be (an unbounded range counts its lower
+/// bound).
+void checkByteSize(const std::vector<int64_t>& sizes, DType dtype, const std::string& spec) {
+    int64_t elements = 1, bytes = 0;
+    for (int64_t s : sizes)
+        if (__builtin_mul_overflow(elements, s, &elements))
+            throw std::invalid_argument("--input '" + spec + "': the shape has more than 2^63 elements");
+    if (__builtin_mul_overflow(elements, static_cast<int64_t>(dtypeSize(dtype)), &bytes))
+        throw std::invalid_argument("--input '" + spec + "': the shape's " + std::to_string(elements) +
+                                    " elements take more than 2^63 bytes");
 }
 
 std::vector<std::string> splitOn(const std::string& text, char separator) {
@@ -54,6 +82,7 @@ void parseEnumeratedShapes(const std::string& dims, const std::string& spec, Mod
         for (const auto& seen : in.enumeratedShapes)
             if (seen == sizes)
                 throw std::invalid_argument("--input '" + spec + "': shape " + shapeText + " is listed twice");
+        checkByteSize(sizes, in.type.dtype, spec);
         in.enumeratedShapes.push_back(std::move(sizes));
     }
     const auto& first = in.enumeratedShapes.front();
@@ -99,6 +128,7 @@ ModelInput parseInputSpec(const std::string& spec) {
         return in;
     }
     size_t start = 0, symbols = 0;
+    std::vector<int64_t> largest;
     while (start <= dims.size()) {
         auto comma = dims.find(',', start);
         std::string d = dims.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
@@ -110,12 +140,15 @@ ModelInput parseInputSpec(const std::string& spec) {
             if (hi >= 0 && hi < lo) throw std::invalid_argument("--input '" + spec + "': empty range '" + d + "'");
             in.type.shape.push_back(lo == hi ? Dim::fixed(lo)
                                              : Dim::symbolic(in.name + "_d" + std::to_string(symbols++), lo, hi));
+            largest.push_back(hi < 0 ? lo : hi);
         } else {
             in.type.shape.push_back(Dim::fixed(parseDim(d, spec)));
+            largest.push_back(in.type.shape.back().size);
         }
         if (comma == std::string::npos) break;
         start = comma + 1;
     }
+    checkByteSize(largest, in.type.dtype, spec);
     return in;
 }
 

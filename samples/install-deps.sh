@@ -4,7 +4,7 @@
 set -eu
 PACKAGES="g++ cmake ninja-build libtorch-dev python3-torch python3-torchvision libboost-dev \
 libboost-program-options-dev libboost-filesystem-dev libprotobuf-dev protobuf-compiler \
-libyaml-cpp-dev doctest-dev nlohmann-json3-dev clang-format"
+libyaml-cpp-dev libminizip-dev pkg-config doctest-dev nlohmann-json3-dev clang-format"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

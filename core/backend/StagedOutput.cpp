@@ -41,6 +41,12 @@ void removeLeftovers(const fs::path& dir, const std::string& prefix) {
 
 }  // namespace
 
+std::runtime_error writeFailure(const fs::path& path) {
+    const int error = errno;
+    return std::runtime_error(path.string() +
+                              ": write failed: " + (error ? std::strerror(error) : "the stream reported an error"));
+}
+
 std::string replaceProblem(const fs::path& finalPath, OutputKind kind) {
     std::error_code ec;
     const fs::file_status status = fs::symlink_status(finalPath, ec);

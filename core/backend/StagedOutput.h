@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 namespace ts2coreml {
@@ -17,6 +18,10 @@ enum class OutputKind { File, Package };
 /// a directory holding a Manifest.json for a package. Anything else (a directory of the user's, a
 /// file where a package goes, a symlink to elsewhere, a device) is kept and refused.
 std::string replaceProblem(const std::filesystem::path& finalPath, OutputKind kind);
+
+/// "PATH: write failed: REASON", the reason from errno as the failed write left it (a full disk, a
+/// file size limit, ...); call it right after the failure.
+std::runtime_error writeFailure(const std::filesystem::path& path);
 
 class StagedOutput {
 public:

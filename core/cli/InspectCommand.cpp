@@ -1,5 +1,6 @@
 #include "backend/ModelReader.h"
 #include "cli/Commands.h"
+#include "mil/ErrorReason.h"
 
 #include <charconv>
 #include <iostream>
@@ -149,7 +150,7 @@ int inspectCommand(const std::vector<std::string>& args) {
     try {
         model = backend::readModel(args[0]);
     } catch (const std::exception& e) {
-        std::cerr << e.what() << "\n";
+        std::cerr << errorReason(e) << "\n";
         return 2;
     }
     std::cout << args[0] << ": " << (model.kind == backend::ModelKind::MLProgram ? "ML Program" : "NeuralNetwork")

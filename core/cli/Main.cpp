@@ -1,4 +1,5 @@
 #include "cli/Commands.h"
+#include "mil/ErrorReason.h"
 
 #include <iostream>
 #include <map>
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
     try {
         return it->second(args);
     } catch (const std::exception& e) {
-        std::cerr << "ts2coreml: error: " << e.what() << "\n";
+        std::cerr << "ts2coreml: error: " << ts2coreml::errorReason(e) << "\n";
         return 1;
     }
 }

@@ -2,7 +2,9 @@
 // Swift skeleton implementing MLCustomLayer (parameters read into typed properties, weights
 // stored and counted, output shapes, an evaluate() to fill in), and a README on using them.
 #include "backend/ModelReader.h"
+#include "backend/StagedOutput.h"
 #include "cli/Commands.h"
+#include "mil/ErrorReason.h"
 
 #include <boost/program_options.hpp>
 
@@ -241,15 +243,19 @@ std::string readme(const std::vector<CustomClass>& classes, const std::string& m
 
 int stubsCommand(const std::vector<std::string>& args) {
     po::options_description opts(
-        "usage: ts2coreml stubs OUT.mlmodel -o DIR\n\n"
+        "usage: ts2coreml stubs OUT.mlmodel -o DIR [--force]\n\n"
         "Writes, for each custom-layer class of the NeuralNetwork model OUT.mlmodel, DIR/<Class>.swift: a\n"
         "class implementing Core ML's MLCustomLayer that reads the layer's parameters and weights, with an\n"
         "evaluate(inputs:outputs:) to fill in; and DIR/README.md on adding them to an Xcode project.\n"
-        "Exit 0 when written, 2 for a missing or unreadable model, an .mlpackage, or a model without custom layers.\n\n"
+        "An existing DIR/<Class>.swift (which you may have edited) is replaced only with --force.\n"
+        "Exit 0 when written, 2 for a missing or unreadable model, an .mlpackage, a model without custom layers,\n"
+        "or a Swift file already there.\n\n"
         "options");
     std::string model, dir;
+    bool force = false;
     opts.add_options()("help,h", "show this help")("output,o", po::value(&dir),
-                                                   "DIR: where to write the files (created if needed)");
+                                                   "DIR: where to write the files (created if needed)")(
+        "force", po::bool_switch(&force), "replace Swift files already in DIR");
     po::options_description hidden;
     hidden.add_options()("model", po::value(&model));
     po::options_description all;
@@ -273,7 +279,7 @@ int stubsCommand(const std::vector<std::string>& args) {
     try {
         read = backend::readModel(model);
     } catch (const std::exception& e) {
-        std::cerr << e.what() << "\n";
+        std::cerr << errorReason(e) << "\n";
         return 2;
     }
     if (read.kind != backend::ModelKind::NeuralNetwork) {
@@ -286,6 +292,19 @@ int stubsCommand(const std::vector<std::string>& args) {
         std::cerr << model << ": error: the model has no custom layers: there is nothing to write\n";
         return 2;
     }
+    // A stub is where the user writes evaluate(): never replace one silently.
+    if (!force) {
+        std::vector<fs::path> existing;
+        for (const CustomClass& c : classes) {
+            const fs::path path = fs::path(dir) / (c.name + ".swift");
+            std::error_code ec;
+            if (fs::exists(fs::symlink_status(path, ec))) existing.push_back(path);
+        }
+        for (const fs::path& path : existing)
+            std::cerr << path.string()
+                      << ": error: the file exists (it may hold your implementation); give --force to replace it\n";
+        if (!existing.empty()) return 2;
+    }
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec || !fs::is_directory(dir)) {
@@ -295,7 +314,7 @@ int stubsCommand(const std::vector<std::string>& args) {
     auto write = [&](const fs::path& path, const std::string& text) {
         std::ofstream out(path, std::ios::trunc);
         out << text;
-        if (!out.flush()) throw std::runtime_error(path.string() + ": cannot write");
+        if (!out.flush()) throw writeFailure(path);
     };
     try {
         for (const CustomClass& c : classes) {
@@ -308,7 +327,7 @@ int stubsCommand(const std::vector<std::string>& args) {
         write(fs::path(dir) / "README.md", readme(classes, model));
         std::cout << "wrote " << (fs::path(dir) / "README.md").string() << "\n";
     } catch (const std::exception& e) {
-        std::cerr << e.what() << "\n";
+        std::cerr << errorReason(e) << "\n";
         return 2;
     }
     return 0;

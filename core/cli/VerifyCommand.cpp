@@ -1,6 +1,7 @@
 // `ts2coreml verify MODEL.pt OUT`: options in, the report of core/verify (verify::Verification) out.
 #include "InputSpec.h"
 #include "cli/Commands.h"
+#include "mil/ErrorReason.h"
 #include "verify/Verify.h"
 
 #include <boost/program_options.hpp>
@@ -159,7 +160,7 @@ int verifyCommand(const std::vector<std::string>& args) {
             }
             request.sizes[in.name] = sizes;
         } catch (const std::exception& e) {
-            problems.push_back(e.what());
+            problems.push_back(errorReason(e));
         }
     }
     for (const auto& kv : inputFiles) {

@@ -15,6 +15,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -126,9 +127,12 @@ std::string milMismatch(Kind k, const mil::InputSpec& spec) {
     return ok ? "" : std::string("takes ") + dtypeSetName(spec.dtypes);
 }
 
+/// Schemas a file declares, by op name ("ns::op"), each name's overloads in the order of their
+/// overload names. Looked up by name, so checking a file stays linear in its size.
+using DeclaredSchemas = std::map<std::string, std::vector<c10::FunctionSchema>>;
+
 /// The torch schemas a key names: LibTorch's, or those the files declare.
-std::vector<c10::FunctionSchema> torchSchemas(const std::string& key,
-                                              const std::map<std::string, c10::FunctionSchema>& declared) {
+std::vector<c10::FunctionSchema> torchSchemas(const std::string& key, const DeclaredSchemas& declared) {
     std::vector<c10::FunctionSchema> out;
     const auto sep = key.find("::");
     if (sep == std::string::npos || sep == 0) return out;
@@ -137,8 +141,9 @@ std::vector<c10::FunctionSchema> torchSchemas(const std::string& key,
         name = key.substr(0, dot);
         overload = key.substr(dot + 1);
     }
-    for (const auto& [declaredName, schema] : declared)
-        if (schema.name() == name && (overload.empty() || schema.overload_name() == overload)) out.push_back(schema);
+    if (auto found = declared.find(name); found != declared.end())
+        for (const auto& schema : found->second)
+            if (overload.empty() || schema.overload_name() == overload) out.push_back(schema);
     if (!out.empty()) return out;
     for (const auto& op : torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString(name))) {
         const auto& args = op->schema().arguments();
@@ -154,9 +159,9 @@ public:
     explicit FileLoader(std::string path, std::vector<std::string>& errors) : path_(std::move(path)), errors_(errors) {}
 
     std::vector<Composite> load() {
-        YAML::Node root;
+        std::vector<YAML::Node> documents;
         try {
-            root = YAML::LoadFile(path_);
+            documents = YAML::LoadAllFromFile(path_);
         } catch (const YAML::BadFile&) {
             errors_.push_back(path_ + ": error: cannot read the file");
             return {};
@@ -165,6 +170,14 @@ public:
             return {};
         }
         std::vector<Composite> out;
+        // One file is one document: a second one (after '---') would otherwise be ignored unread.
+        if (documents.size() > 1) {
+            error(secondDocumentMark(documents),
+                  "a second YAML document: a composite file holds one document; list every composite under its "
+                  "one 'composites:'");
+            return out;
+        }
+        const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
         if (root.IsNull()) return out;
         if (!root.IsMap()) {
             error(root, "expected a mapping with 'version: 1' and 'composites:'");
@@ -191,6 +204,18 @@ public:
     }
 
 private:
+    /// Where the second document starts: its first node, or for an empty one its '---' line.
+    Mark secondDocumentMark(const std::vector<YAML::Node>& documents) {
+        const YAML::Mark m = documents[1].Mark();
+        if (!documents[1].IsNull() && m.line >= 0) return {m.line + 1, m.column + 1};
+        const int firstLine = std::max(documents[0].Mark().line, 0);
+        std::ifstream in(path_);
+        int line = 0;
+        for (std::string text; std::getline(in, text); ++line)
+            if (line > firstLine && text.rfind("---", 0) == 0) return {line + 1, 1};
+        return {1, 1};
+    }
+
     void error(const YAML::Node& n, const std::string& message) {
         errors_.push_back(diagnostic(path_, markOf(n), message));
     }
@@ -218,8 +243,13 @@ private:
                 return;
             }
             c10::FunctionSchema schema = std::move(parsed).right();
-            declared_.emplace(schema.name() + (schema.overload_name().empty() ? "" : "." + schema.overload_name()),
-                              schema);
+            std::vector<c10::FunctionSchema>& overloads = declared_[schema.name()];
+            const auto at = std::lower_bound(
+                overloads.begin(), overloads.end(), schema.overload_name(),
+                [](const c10::FunctionSchema& s, const std::string& o) { return s.overload_name() < o; });
+            // The first declaration of a name and overload counts.
+            if (at == overloads.end() || at->overload_name() != schema.overload_name())
+                overloads.insert(at, std::move(schema));
         } catch (const std::exception& e) {
             std::string why = e.what();
             why = why.substr(0, why.find('\n'));
@@ -632,7 +662,7 @@ private:
 
     std::string path_;
     std::vector<std::string>& errors_;
-    std::map<std::string, c10::FunctionSchema> declared_;
+    DeclaredSchemas declared_;
 };
 
 }  // namespace

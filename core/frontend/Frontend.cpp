@@ -1,5 +1,6 @@
 #include "frontend/Frontend.h"
 
+#include "frontend/Checkpoint.h"
 #include "frontend/TorchGraph.h"
 
 #include <torch/csrc/jit/passes/constant_propagation.h>
@@ -50,6 +51,12 @@ ConversionError loadFailure(const std::string& path, const std::string& what) {
 
 torch::jit::Module loadModule(const std::string& path) {
     if (!std::filesystem::is_regular_file(path)) throw ConversionError({{path, "cannot open model: no such file"}}, 2);
+    // Before LibTorch reads it: LibTorch trusts every record's bytes and size.
+    if (std::vector<std::string> problems = checkpointProblems(path); !problems.empty()) {
+        std::vector<Diagnostic> diags;
+        for (std::string& p : problems) diags.push_back({path, std::move(p)});
+        throw ConversionError(std::move(diags), 2);
+    }
     try {
         return torch::jit::load(path);
     } catch (const c10::Error& e) {
@@ -182,10 +189,60 @@ std::shared_ptr<torch::jit::Graph> canonicalize(torch::jit::Module& module) {
     return graph;
 }
 
+/// A Core ML input is a tensor: a forward() argument of another type (str, int, a list) declared
+/// with --input is refused, naming it, before its uses are scanned for lowerings.
+std::vector<Diagnostic> nonTensorInputs(const torch::jit::Graph& graph, const FrontendOptions& options) {
+    std::vector<Diagnostic> problems;
+    size_t position = 0;
+    for (const torch::jit::Value* arg : graph.inputs()) {
+        const c10::TypePtr type = arg->type();
+        if (type->cast<c10::ClassType>()) continue;  // self
+        const size_t i = position++;
+        if (i >= options.inputs.size() || type->cast<c10::TensorType>()) continue;
+        if (auto optional = type->cast<c10::OptionalType>();
+            optional && optional->getElementType()->cast<c10::TensorType>())
+            continue;
+        // TorchScript numbers a reassigned argument ("n.1"); the user wrote "n".
+        std::string name = arg->debugName();
+        if (const size_t dot = name.rfind('.'); dot != std::string::npos && dot + 1 < name.size() &&
+                                                name.find_first_not_of("0123456789", dot + 1) == std::string::npos)
+            name.resize(dot);
+        problems.push_back({options.modelPath, "forward() argument '" + name + "' has type " + type->annotation_str() +
+                                                   ", not Tensor: --input '" + options.inputs[i].name +
+                                                   "' declares a tensor, and Core ML inputs can only be tensors "
+                                                   "(make the argument a tensor, or a constant of the model)"});
+    }
+    return problems;
+}
+
+/// A trace of a module in training mode records the update of batch norm's statistics (an in-place
+/// add on an attribute, which keeps prim::GetAttr nodes in the frozen graph); calling eval() on the
+/// loaded module cannot undo that. The op updating the attribute is reported once, at its line.
+/// (batch_norm with training=True and dropout with train=True are refused by their own lowerings.)
+std::vector<Diagnostic> trainingModeProblems(const torch::jit::Graph& graph, const std::string& modelPath) {
+    const torch::jit::Node* found = nullptr;
+    for (const torch::jit::Node* node : graph.nodes()) {
+        if (found) break;
+        if (node->kind() == c10::prim::GetAttr) continue;
+        for (const torch::jit::Value* input : node->inputs())
+            if (input->node()->kind() == c10::prim::GetAttr) {
+                found = node;
+                break;
+            }
+    }
+    if (!found) return {};
+    return {{describeLocation(*found, modelPath),
+             "the model was traced in training mode: '" + std::string(found->kind().toQualString()) +
+                 "' here updates the module's state (such as batch-norm statistics), as the trace recorded it; call "
+                 "model.eval() before torch.jit.trace and save the model again",
+             false, libraryLocation(*found)}};
+}
+
 }  // namespace
 
 LoweredModel lowerModule(torch::jit::Module module, const FrontendOptions& options, const LoweringRegistry& registry) {
     std::shared_ptr<torch::jit::Graph> graph;
+    const bool savedInTraining = module.is_training();
     try {
         graph = canonicalize(module);
     } catch (const c10::Error& e) {
@@ -194,6 +251,11 @@ LoweredModel lowerModule(torch::jit::Module module, const FrontendOptions& optio
                               2);
     }
 
+    if (std::vector<Diagnostic> wrong = nonTensorInputs(*graph, options); !wrong.empty())
+        throw ConversionError(std::move(wrong), 2);
+    if (savedInTraining)
+        if (std::vector<Diagnostic> training = trainingModeProblems(*graph, options.modelPath); !training.empty())
+            throw ConversionError(std::move(training), 2);
     std::vector<Diagnostic> missing = scanUnsupported(*graph, registry, options);
     if (!missing.empty()) throw ConversionError(std::move(missing), 2);
 

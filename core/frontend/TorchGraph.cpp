@@ -1,5 +1,7 @@
 #include "frontend/TorchGraph.h"
 
+#include "mil/ErrorReason.h"
+
 #include <ts2coreml/OpSchema.h>
 
 #include <torch/csrc/jit/runtime/operator.h>
@@ -472,7 +474,7 @@ void GraphLowering::bindOutputs(mil::Function& fn, LoweredModel& out) {
             // returned twice go through identity.
             if (!v->producer() || v->constant() || seen.count(v)) v = builder_->add("identity", {{"x", v}});
         } catch (const std::exception& e) {
-            errors_.push_back({options_.modelPath, "output " + std::to_string(i) + ": " + e.what()});
+            errors_.push_back({options_.modelPath, "output " + std::to_string(i) + ": " + errorReason(e)});
             continue;
         }
         seen.insert(v);
@@ -936,7 +938,8 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
             if (from.empty()) throw;
             throw LoweringError(from + e.what());
         } catch (const std::exception& e) {
-            throw LoweringError((from.empty() ? "lowering (" + entry->provider + ") " : from) + "threw: " + e.what());
+            throw LoweringError((from.empty() ? "lowering (" + entry->provider + ") " : from) +
+                                "threw: " + errorReason(e));
         } catch (...) {
             throw LoweringError((from.empty() ? "lowering (" + entry->provider + ") " : from) +
                                 "threw a non-standard exception");

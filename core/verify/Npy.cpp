@@ -1,5 +1,7 @@
 #include "verify/Npy.h"
 
+#include "backend/StagedOutput.h"
+
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -47,7 +49,7 @@ void writeNpy(const std::string& path, const at::Tensor& tensor) {
     out.write(lenBytes, 2);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
-    if (!out.flush()) throw std::runtime_error(path + ": write failed");
+    if (!out.flush()) throw writeFailure(path);
 }
 
 namespace {

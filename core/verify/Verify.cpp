@@ -1,6 +1,7 @@
 #include "verify/Verify.h"
 
 #include "frontend/Frontend.h"
+#include "mil/ErrorReason.h"
 #include "runtime/Executor.h"
 #include "verify/Npy.h"
 
@@ -71,7 +72,7 @@ void compareCustomLayers(const backend::ReadModel& read, const std::vector<const
               " again to find the torch ops of its custom layers: " + e.diagnostics().front().str() +
               " (give verify the --plugin-path the conversion used)";
     } catch (const std::exception& e) {
-        why = e.what();
+        why = errorReason(e);
     }
     if (!why.empty()) {
         torch.clear();
@@ -136,7 +137,7 @@ void Verification::readWrittenModel(std::vector<std::string>& problems) {
     try {
         read_ = backend::readModel(request_.packagePath);
     } catch (const std::exception& e) {
-        problems.push_back(e.what());
+        problems.push_back(errorReason(e));
     }
 }
 
@@ -149,7 +150,7 @@ void Verification::loadTorchModel(std::vector<std::string>& problems) {
     } catch (const ConversionError& e) {
         for (const auto& d : e.diagnostics()) problems.push_back(d.location + ": " + d.message);
     } catch (const std::exception& e) {
-        problems.push_back(request_.modelPath + ": cannot load: " + e.what());
+        problems.push_back(request_.modelPath + ": cannot load: " + errorReason(e));
     }
 }
 
@@ -199,7 +200,7 @@ void Verification::makeInputs(std::vector<std::string>& problems) {
             }
             referenceInputs_.push_back(t);
         } catch (const std::exception& e) {
-            problems.push_back(e.what());
+            problems.push_back(errorReason(e));
         }
     }
 }
@@ -220,7 +221,7 @@ VerifyReport Verification::run(const LoweringRegistry& registry) {
     try {
         reference = runReference(module_, referenceInputs_);
     } catch (const std::exception& e) {
-        const std::string what = e.what();
+        const std::string what = errorReason(e);
         std::string message = request_.modelPath + ": LibTorch's forward failed on the inputs: ";
         // "Could not run 'mylib::op' with arguments from the 'CPU' backend": declared, no kernel.
         const size_t noKernel = what.find("Could not run '");
@@ -245,9 +246,9 @@ VerifyReport Verification::run(const LoweringRegistry& registry) {
     try {
         actual = runtime::execute(*read_.program, executorInputs_, execution);
     } catch (const std::invalid_argument& e) {
-        throw VerifyError(request_.packagePath + ": " + e.what(), 2);
+        throw VerifyError(request_.packagePath + ": " + errorReason(e), 2);
     } catch (const std::exception& e) {
-        throw VerifyError(request_.packagePath + ": cannot execute: " + e.what(), 1);
+        throw VerifyError(request_.packagePath + ": cannot execute: " + errorReason(e), 1);
     }
     report.executorSeconds = executorTimer.seconds();
 
@@ -269,7 +270,7 @@ VerifyReport Verification::run(const LoweringRegistry& registry) {
                 if (actual[i].defined()) writeNpy((dir / (name + ".coreml.npy")).string(), actual[i]);
             }
         } catch (const std::exception& e) {
-            throw VerifyError("--dump " + request_.dumpDir + ": " + e.what(), 2);
+            throw VerifyError("--dump " + request_.dumpDir + ": " + errorReason(e), 2);
         }
     }
 

@@ -1,4 +1,5 @@
 #include "backend/mlprogram/BlobWriter.h"
+#include "backend/StagedOutput.h"
 #include "backend/mlprogram/BlobFormat.h"
 
 #include <c10/util/Half.h>
@@ -70,7 +71,7 @@ uint64_t BlobWriter::append(const mil::ConstData& data, DType storeAs) {
     }
     offset_ += sizeof m + m.sizeInBytes;
     ++count_;
-    if (!out_) throw std::runtime_error(path_ + ": write failed");
+    if (!out_) throw writeFailure(path_);
     return metadataOffset;
 }
 
@@ -81,7 +82,7 @@ void BlobWriter::finish() {
     h.count = count_;
     out_.write(reinterpret_cast<const char*>(&h), sizeof h);
     out_.close();
-    if (!out_) throw std::runtime_error(path_ + ": write failed");
+    if (!out_) throw writeFailure(path_);
 }
 
 }  // namespace ts2coreml

@@ -252,7 +252,7 @@ void writeManifest(const fs::path& path) {
     };
     std::ofstream out(path);
     out << manifest.dump(4) << "\n";
-    if (!out) throw std::runtime_error(path.string() + ": write failed");
+    if (!out) throw writeFailure(path);
 }
 
 }  // namespace
@@ -299,8 +299,7 @@ PackageStats writeMLPackage(const mil::Program& program, const ModelOptions& opt
 
     {
         std::ofstream out(data / "model.mlmodel", std::ios::binary | std::ios::trunc);
-        if (!model.SerializeToOstream(&out) || !out.flush())
-            throw std::runtime_error((data / "model.mlmodel").string() + ": write failed");
+        if (!model.SerializeToOstream(&out) || !out.flush()) throw writeFailure(data / "model.mlmodel");
     }
     writeManifest(staged.path() / "Manifest.json");
     staged.commit();

@@ -167,8 +167,7 @@ NeuralNetworkStats writeNeuralNetwork(const mil::Program& program, const ModelOp
     StagedOutput staged(path, OutputKind::File);
     {
         std::ofstream out(staged.path(), std::ios::binary | std::ios::trunc);
-        if (!model.SerializeToOstream(&out) || !out.flush())
-            throw std::runtime_error(staged.path().string() + ": write failed");
+        if (!model.SerializeToOstream(&out) || !out.flush()) throw writeFailure(staged.path());
     }
     staged.commit();
     return stats;
