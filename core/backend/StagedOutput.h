@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace ts2coreml {
@@ -17,6 +18,15 @@ enum class OutputKind { File, Package };
 /// a directory holding a Manifest.json for a package. Anything else (a directory of the user's, a
 /// file where a package goes, a symlink to elsewhere, a device) is kept and refused.
 std::string replaceProblem(const std::filesystem::path& finalPath, OutputKind kind);
+
+/// Removes the staging entries that conversions to `finalPath` left behind when their process died
+/// (killed, or crashed while writing); those of a process still running are kept.
+void removeStaleStaging(const std::filesystem::path& finalPath);
+
+/// A check every commit of this process runs before the output moves into place: throwing refuses
+/// the commit (the staged output is then removed). The command line's worker process sets one that
+/// refuses once its parent is gone, so that a killed ts2coreml never replaces its output afterwards.
+void setCommitCheck(std::function<void()> check);
 
 class StagedOutput {
 public:
