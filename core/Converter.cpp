@@ -141,6 +141,10 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
                                       targetName(target) + "); write a .mlmodel (NeuralNetwork) for iOS13 and iOS14"}},
             2);
     const Precision precision = options.precision.value_or(neuralNetwork ? Precision::Float32 : Precision::Float16);
+    auto phase = [&](const std::string& what) {
+        if (options.onPhase) options.onPhase(what);
+    };
+    phase("loading " + options.modelPath);
     auto t0 = std::chrono::steady_clock::now();
     torch::jit::Module module = loadModule(options.modelPath);
     summary.loadSeconds = secondsSince(t0);
@@ -152,6 +156,8 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
     // The NeuralNetwork backend writes the MIL base op set, which lowers at any target.
     fe.target = neuralNetwork ? std::max(target, Target::iOS15) : target;
     fe.modelPath = options.modelPath;
+    fe.onLowering = options.onLowering;
+    phase("canonicalizing " + options.modelPath);
     LoweredModel lowered = lowerModule(std::move(module), fe, registry);
     summary.warnings = lowered.warnings;
     ModelOptions model = options.model;
@@ -163,6 +169,7 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
         for (auto& p : problems) diags.push_back({options.modelPath, std::move(p)});
         throw ConversionError(std::move(diags), 2);
     }
+    phase("optimizing the program");
     if (!neuralNetwork) applyImagePreprocessing(*lowered.program, model.images);
     // NeuralNetwork layers compute in fp32 whatever the weights' storage.
     optimize(*lowered.program, neuralNetwork ? Precision::Float32 : precision);
@@ -181,6 +188,7 @@ ConversionSummary convertModel(const ConvertOptions& options, const LoweringRegi
     });
     if (!custom.empty()) throw ConversionError(std::move(custom), 1);
 
+    phase("writing " + options.outputPath);
     t0 = std::chrono::steady_clock::now();
     try {
         if (neuralNetwork) {

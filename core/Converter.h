@@ -4,6 +4,7 @@
 #include "backend/ModelOptions.h"
 #include "frontend/Frontend.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@ struct ConvertOptions {
     /// to what the layers need. Set: the target, which a layer may not exceed.
     std::optional<Target> target;
     ModelOptions model;  ///< metadata, image inputs, class labels (its target is ignored)
+    /// Told what the conversion does next ("loading MODEL", "writing OUT") and which lowering runs
+    /// (FrontendOptions::onLowering), so that a crash can be reported with its place; unset: not told.
+    std::function<void(const std::string& phase)> onPhase = {};
+    std::function<void(const LoweringStep&)> onLowering = {};
 };
 
 struct ConversionSummary {

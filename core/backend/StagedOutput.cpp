@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #ifndef RENAME_EXCHANGE
@@ -23,6 +25,33 @@ namespace ts2coreml {
 
 namespace {
 
+/// Whether process `pid` still runs. A zombie does not: a killed conversion's orphaned worker may
+/// stay one for good where nothing reaps orphans (a container's init).
+bool processRuns(pid_t pid) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // "PID (COMM) STATE ...": COMM may hold anything, so the state follows the last ')'.
+    const size_t close = text.rfind(')');
+    if (close == std::string::npos || close + 2 >= text.size()) return true;
+    const char state = text[close + 2];
+    return state != 'Z' && state != 'X';
+}
+
+/// ".NAME.partial-": the start of the staging entries of outputs named NAME, shortened to fit NAME_MAX.
+std::string stagingPrefix(const fs::path& finalPath) {
+    return "." + finalPath.filename().string().substr(0, 200) + ".partial-";
+}
+
+fs::path folderOf(const fs::path& finalPath) {
+    return finalPath.parent_path().empty() ? fs::path(".") : finalPath.parent_path();
+}
+
+std::function<void()>& commitCheck() {
+    static std::function<void()> check;
+    return check;
+}
+
 /// Removes the staging entries `prefix` names in `dir` whose writing process no longer exists.
 void removeLeftovers(const fs::path& dir, const std::string& prefix) {
     std::error_code ec;
@@ -33,7 +62,7 @@ void removeLeftovers(const fs::path& dir, const std::string& prefix) {
         const size_t dash = rest.find('-');
         if (dash == 0 || dash == std::string::npos || rest.find_first_not_of("0123456789") != dash) continue;
         const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
-        if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+        if (pid <= 0 || processRuns(static_cast<pid_t>(pid))) continue;
         std::error_code ignored;
         fs::remove_all(entry.path(), ignored);
     }
@@ -63,15 +92,18 @@ std::string replaceProblem(const fs::path& finalPath, OutputKind kind) {
     return {};
 }
 
+void removeStaleStaging(const fs::path& finalPath) { removeLeftovers(folderOf(finalPath), stagingPrefix(finalPath)); }
+
+void setCommitCheck(std::function<void()> check) { commitCheck() = std::move(check); }
+
 StagedOutput::StagedOutput(fs::path finalPath, OutputKind kind) : final_(std::move(finalPath)), kind_(kind) {
-    fs::path dir = final_.parent_path();
-    if (dir.empty()) dir = ".";
+    const fs::path dir = folderOf(final_);
     if (!fs::is_directory(dir)) throw std::runtime_error(dir.string() + ": output directory does not exist");
     if (std::string problem = replaceProblem(final_, kind_); !problem.empty())
         throw std::runtime_error(final_.string() + ": " + problem);
     // ".NAME.partial-PID-TAG": the writing process is in the name, so that a later run can tell a
-    // killed run's leftover from a conversion still under way. NAME is shortened to fit NAME_MAX.
-    const std::string prefix = "." + final_.filename().string().substr(0, 200) + ".partial-";
+    // killed run's leftover from a conversion still under way.
+    const std::string prefix = stagingPrefix(final_);
     removeLeftovers(dir, prefix);
     const std::string tag = boost::uuids::to_string(boost::uuids::random_generator()()).substr(0, 8);
     staging_ = dir / (prefix + std::to_string(::getpid()) + "-" + tag);
@@ -85,6 +117,7 @@ StagedOutput::~StagedOutput() {
 }
 
 void StagedOutput::commit() {
+    if (commitCheck()) commitCheck()();
     // Again at the last moment: the path may have changed while the model was written.
     if (std::string problem = replaceProblem(final_, kind_); !problem.empty())
         throw std::runtime_error(final_.string() + ": " + problem);

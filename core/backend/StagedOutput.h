@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -22,6 +23,15 @@ std::string replaceProblem(const std::filesystem::path& finalPath, OutputKind ki
 /// "PATH: write failed: REASON", the reason from errno as the failed write left it (a full disk, a
 /// file size limit, ...); call it right after the failure.
 std::runtime_error writeFailure(const std::filesystem::path& path);
+
+/// Removes the staging entries that conversions to `finalPath` left behind when their process died
+/// (killed, or crashed while writing); those of a process still running are kept.
+void removeStaleStaging(const std::filesystem::path& finalPath);
+
+/// A check every commit of this process runs before the output moves into place: throwing refuses
+/// the commit (the staged output is then removed). The command line's worker process sets one that
+/// refuses once its parent is gone, so that a killed ts2coreml never replaces its output afterwards.
+void setCommitCheck(std::function<void()> check);
 
 class StagedOutput {
 public:

@@ -11,8 +11,8 @@
 #include <boost/program_options/positional_options.hpp>
 #include <boost/program_options/variables_map.hpp>
 
+#include <functional>
 #include <optional>
-
 #include <string>
 #include <vector>
 
@@ -57,7 +57,9 @@ void checkRegistryOptions(const RegistryOptions& registryOptions, std::vector<st
 /// plugin is one warning line on stderr naming the file; the others still load); the --ops files, so
 /// that a user's file may override anything. Each problem of a composite file is appended to
 /// `problems` as "FILE:LINE:COL: error: ..." and none of that file set is registered.
-LoweringRegistry hostRegistry(const RegistryOptions& registryOptions, std::vector<std::string>& problems);
+/// `beforeLoading` is told each plugin file before it is loaded (see loadPlugins).
+LoweringRegistry hostRegistry(const RegistryOptions& registryOptions, std::vector<std::string>& problems,
+                              const std::function<void(const std::string& file)>& beforeLoading = {});
 /// Prints `problems` to stderr, one line each: "ts2coreml COMMAND: error: PROBLEM", or the problem
 /// alone when it already carries its own "FILE:LINE:COL: error:" prefix.
 void printProblems(const std::string& command, const std::vector<std::string>& problems);

@@ -1,6 +1,7 @@
 #include "Converter.h"
 #include "InputSpec.h"
 #include "cli/Commands.h"
+#include "cli/Worker.h"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -137,29 +138,37 @@ int convertCommand(const std::vector<std::string>& args) {
         where.outputPath = output;
         for (auto& p : outputPathProblems(where)) problems.push_back(std::move(p));
     }
-    // Composite files are checked with the other arguments, so one run reports every problem.
-    LoweringRegistry registry = hostRegistry(registryOptions, problems);
-    if (!problems.empty()) {
-        printProblems("convert", problems);
-        return 2;
-    }
     options.modelPath = model;
     options.outputPath = output;
     options.outputNames = outputs;
-    try {
-        ConversionSummary s = convertModel(options, registry);
-        for (const auto& w : s.warnings) std::cerr << w.str() << "\n";
-        const bool nn = s.format == ModelFormat::NeuralNetwork;
-        std::cout << "wrote " << output << " (" << (nn ? "NeuralNetwork" : "ML Program") << ", " << targetName(s.target)
-                  << "): " << s.operations << (nn ? " layers " : " ops, ");
-        if (!nn) std::cout << s.blobs << " weight blobs ";
-        std::cout << "(" << s.weightBytes / 1024 << " KiB of weights); load " << s.loadSeconds << " s, lower "
-                  << s.lowerSeconds << " s, write " << s.writeSeconds << " s\n";
-        return 0;
-    } catch (const ConversionError& e) {
-        printDiagnostics(e);
-        return e.exitCode();
-    }
+    // From here on plugins run: in a worker, so that one that crashes is reported (cli/Worker.h).
+    return runInWorker("convert", output, [&](WorkerReport& report) {
+        // Composite files are checked with the other arguments, so one run reports every problem.
+        LoweringRegistry registry =
+            hostRegistry(registryOptions, problems, [&](const std::string& file) { report.loadingPlugin(file); });
+        if (!problems.empty()) {
+            printProblems("convert", problems);
+            return 2;
+        }
+        options.onPhase = [&](const std::string& phase) { report.phase(phase); };
+        options.onLowering = [&](const LoweringStep& step) { report.lowering(step); };
+        try {
+            ConversionSummary s = convertModel(options, registry);
+            report.finished();
+            for (const auto& w : s.warnings) std::cerr << w.str() << "\n";
+            const bool nn = s.format == ModelFormat::NeuralNetwork;
+            std::cout << "wrote " << output << " (" << (nn ? "NeuralNetwork" : "ML Program") << ", "
+                      << targetName(s.target) << "): " << s.operations << (nn ? " layers " : " ops, ");
+            if (!nn) std::cout << s.blobs << " weight blobs ";
+            std::cout << "(" << s.weightBytes / 1024 << " KiB of weights); load " << s.loadSeconds << " s, lower "
+                      << s.lowerSeconds << " s, write " << s.writeSeconds << " s\n";
+            return 0;
+        } catch (const ConversionError& e) {
+            report.phase("reporting the errors");
+            printDiagnostics(e);
+            return e.exitCode();
+        }
+    });
 }
 
 }  // namespace ts2coreml::cli

@@ -45,7 +45,8 @@ void checkRegistryOptions(const RegistryOptions& registryOptions, std::vector<st
     }
 }
 
-LoweringRegistry hostRegistry(const RegistryOptions& registryOptions, std::vector<std::string>& problems) {
+LoweringRegistry hostRegistry(const RegistryOptions& registryOptions, std::vector<std::string>& problems,
+                              const std::function<void(const std::string& file)>& beforeLoading) {
     LoweringRegistry registry = LoweringRegistry::withBuiltins();
     if (!registryOptions.noDefaultOps) {
         if (const std::string shipped = composite::defaultOpsFile(); !shipped.empty())
@@ -55,7 +56,7 @@ LoweringRegistry hostRegistry(const RegistryOptions& registryOptions, std::vecto
     if (!registryOptions.noDefaultPlugins) searchPath = defaultPluginPath();
     for (auto& p : pluginSearchPath(registryOptions.pluginPaths, std::getenv(kPluginPathVariable)))
         searchPath.push_back(std::move(p));
-    const PluginLoadReport report = loadPlugins(searchPath, registry);
+    const PluginLoadReport report = loadPlugins(searchPath, registry, beforeLoading);
     for (const auto& r : report.rejected) std::cerr << r.str() << "\n";
     std::vector<std::string> userFiles;
     for (const auto& f : registryOptions.opsFiles)

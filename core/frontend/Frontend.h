@@ -8,6 +8,7 @@
 
 #include <torch/script.h>
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -58,11 +59,23 @@ struct ModelInput {
     std::vector<std::vector<int64_t>> enumeratedShapes = {};
 };
 
+/// The lowering about to run: what a crash inside it would be reported with.
+struct LoweringStep {
+    std::string op;        ///< "aten::add", or a structural op ("prim::If")
+    std::string provider;  ///< "built-in", "ops.yaml:12", "/path/libfoo.so"
+    std::string plugin;    ///< the plugin's name, when a plugin provides the lowering
+    std::string location;  ///< the node's source location, as diagnostics give it
+};
+
 struct FrontendOptions {
     std::vector<ModelInput> inputs;        ///< binds forward() arguments in order
     std::vector<std::string> outputNames;  ///< defaults to output_0, output_1, ...
     Target target = Target::iOS15;
     std::string modelPath;  ///< for diagnostics
+    /// Told before each node's lowering runs, and again for the caller when a lowering that called
+    /// another returns (the command line's worker passes it to its parent, which names the op if
+    /// the process crashes). Unset: nothing is told.
+    std::function<void(const LoweringStep&)> onLowering = {};
 };
 
 /// Where a custom layer of a lowered program comes from: the torch node whose lowering emitted it

@@ -360,6 +360,13 @@ std::vector<Arg> NodeContext::call(const std::string& opKey, const std::vector<s
         break;
     }
     NodeContext sub(g_, name, overload, location_, std::move(full), numOutputs);
+    if (!g_.options().onLowering) return sub.run(*entry);
+    // Told for the callee, then for this lowering again: a crash is blamed on the one running.
+    struct TellAgain {
+        GraphLowering& g;
+        LoweringStep caller;
+        ~TellAgain() { g.tellLowering(std::move(caller)); }
+    } again{g_, g_.tellLowering({opKey, entry->provider, entry->plugin, location_})};
     return sub.run(*entry);
 }
 
@@ -904,6 +911,12 @@ void GraphLowering::writeBack(torch::jit::Node* node, const Arg& written, Loweri
     }
 }
 
+LoweringStep GraphLowering::tellLowering(LoweringStep step) {
+    std::swap(step, toldStep_);
+    if (options_.onLowering) options_.onLowering(toldStep_);
+    return step;
+}
+
 void GraphLowering::lowerNode(torch::jit::Node* node) {
     for (auto* v : node->inputs())
         if (!values_.count(v)) return;  // an input failed to lower; its error is already reported
@@ -913,6 +926,7 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
     const std::string kind = node->kind().toQualString();
     try {
         if (isStructuralOp(*node)) {
+            if (options_.onLowering) tellLowering({kind, "built-in", "", location});
             if (!lowerStructural(node)) throw LoweringError("unhandled structural op");
             return;
         }
@@ -925,6 +939,7 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
         const LoweringEntry* entry = registry_.find(kind, schema->overload_name(), options_.target);
         if (!entry) throw LoweringError("no lowering for '" + kind + "'");
         NodeContext ctx(*this, kind, schema->overload_name(), location, std::move(args), node->outputs().size());
+        if (options_.onLowering) tellLowering({kind, entry->provider, entry->plugin, location});
         std::vector<Arg> results;
         // A plugin's failures name the plugin: the user's fix is there, not in their model.
         const std::string from =

@@ -54,6 +54,9 @@ public:
     /// Gives a value created by the current node the node's output name.
     void nameValue(mil::Value* v, const std::string& torchName);
     std::string uniqueName(const std::string& base);
+    /// Tells FrontendOptions::onLowering (when set) that `step` runs now; returns the step told
+    /// before, to tell again when `step` is over.
+    LoweringStep tellLowering(LoweringStep step);
 
 private:
     void lowerNode(torch::jit::Node* node);
@@ -88,6 +91,7 @@ private:
     std::vector<Diagnostic> warnings_;
     size_t nodeFirstOp_ = 0;  ///< index in the block of the first op made by the current node
     std::vector<CustomLayerOrigin> customLayers_;
+    LoweringStep toldStep_;  ///< the step last told to onLowering
 };
 
 }  // namespace ts2coreml

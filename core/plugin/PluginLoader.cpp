@@ -3,11 +3,13 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 namespace fs = std::filesystem;
 
@@ -101,17 +103,18 @@ std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchP
         const fs::path path = fs::absolute(entry).lexically_normal();
         std::error_code ec;
         if (fs::is_directory(path, ec)) {
-            std::vector<fs::path> found;
-            // Regular files (or links to one) only: opening a FIFO named x.so would block forever.
+            std::vector<fs::path> found, irregular;
             for (const auto& f : fs::directory_iterator(path, ec)) {
-                std::error_code fileError;
-                if (f.path().extension() == ".so" && fs::is_regular_file(f.path(), fileError))
-                    found.push_back(f.path());
+                std::error_code statError;
+                if (f.path().extension() != ".so" || fs::is_directory(f.path(), statError)) continue;
+                (fs::is_regular_file(f.path(), statError) ? found : irregular).push_back(f.path());
             }
             if (ec) rejected.push_back({path.string(), "cannot read the directory: " + ec.message()});
-            std::sort(found.begin(), found.end(),
-                      [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+            const auto byName = [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); };
+            std::sort(found.begin(), found.end(), byName);
+            std::sort(irregular.begin(), irregular.end(), byName);
             for (const auto& f : found) files.push_back(f.string());
+            for (const auto& f : irregular) rejected.push_back({f.string(), "not a regular file"});
         } else if (fs::is_regular_file(path, ec)) {
             files.push_back(path.string());
         } else if (fs::exists(path, ec)) {
@@ -137,14 +140,20 @@ std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchP
 
 namespace {
 
-bool hasElfMagic(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
+/// Whether `file` is a regular file starting with the ELF magic. Opened without blocking and checked
+/// after opening: a FIFO put in its place since the directory was read must not hang the host.
+bool isElfFile(const std::string& file) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st {};
     char magic[4] = {};
-    in.read(magic, 4);
-    return in.gcount() == 4 && std::memcmp(magic,
-                                           "\x7f"
-                                           "ELF",
-                                           4) == 0;
+    const bool elf = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::read(fd, magic, 4) == 4 &&
+                     std::memcmp(magic,
+                                 "\x7f"
+                                 "ELF",
+                                 4) == 0;
+    ::close(fd);
+    return elf;
 }
 
 /// Boost.DLL reports a failed load as a bare error code; dlopen's own message says why.
@@ -164,7 +173,7 @@ std::string dlopenReason(const std::string& file) {
 }  // namespace
 
 LoadedPlugin loadPlugin(const std::string& file, LoweringRegistry& registry) {
-    if (!hasElfMagic(file)) throw PluginRejected("not a shared library (no ELF header)");
+    if (!isElfFile(file)) throw PluginRejected("not a shared library (no ELF header)");
     auto library = std::make_shared<boost::dll::shared_library>();
     boost::dll::fs::error_code ec;
     // rtld_local: plugins do not see each other's symbols; rtld_now: a missing symbol fails here,
@@ -189,9 +198,11 @@ LoadedPlugin loadPlugin(const std::string& file, LoweringRegistry& registry) {
     return {file, info->name, info->version ? info->version : ""};
 }
 
-PluginLoadReport loadPlugins(const std::vector<std::string>& searchPath, LoweringRegistry& registry) {
+PluginLoadReport loadPlugins(const std::vector<std::string>& searchPath, LoweringRegistry& registry,
+                             const std::function<void(const std::string& file)>& beforeLoading) {
     PluginLoadReport report;
     for (const std::string& file : findPluginFiles(searchPath, report.rejected)) {
+        if (beforeLoading) beforeLoading(file);
         try {
             report.loaded.push_back(loadPlugin(file, registry));
         } catch (const PluginRejected& e) {

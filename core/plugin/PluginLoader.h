@@ -8,6 +8,7 @@
 
 #include <ts2coreml/Plugin.h>
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -62,17 +63,21 @@ std::vector<std::string> pluginSearchPath(const std::vector<std::string>& comman
 /// plugins. Only what exists; never the current directory.
 std::vector<std::string> defaultPluginPath();
 
-/// The plugin files of each search path entry, in order: a directory gives its `*.so` regular files
-/// (or links to one) sorted by file name (other entries, FIFOs and devices included, are ignored;
-/// nothing recursive), a regular file is itself. An entry that does not exist, or is neither, is a
-/// rejection. Paths are made absolute, so nothing is searched for by the loader.
+/// The plugin files of each search path entry, in order: a directory gives its `*.so` files sorted
+/// by file name (other files are ignored; nothing recursive), a file is itself. An entry that does
+/// not exist, an entry that is neither a file nor a directory, and a `*.so` in a directory that is
+/// not a regular file (a FIFO, a device: opening it could block forever; a dangling or looping
+/// link), is a rejection. Paths are made absolute, so nothing is searched for by the loader.
 std::vector<std::string> findPluginFiles(const std::vector<std::string>& searchPath,
                                          std::vector<PluginRejection>& rejected);
 
 /// Loads one plugin file into `registry`. Throws PluginRejected.
 LoadedPlugin loadPlugin(const std::string& file, LoweringRegistry& registry);
 
-/// Finds and loads every plugin of the search path into `registry`.
-PluginLoadReport loadPlugins(const std::vector<std::string>& searchPath, LoweringRegistry& registry);
+/// Finds and loads every plugin of the search path into `registry`. `beforeLoading`, when set, is
+/// told each file before it is opened (its static constructors run then), so that a crash while
+/// loading can be reported with the file.
+PluginLoadReport loadPlugins(const std::vector<std::string>& searchPath, LoweringRegistry& registry,
+                             const std::function<void(const std::string& file)>& beforeLoading = {});
 
 }  // namespace ts2coreml

@@ -15,7 +15,7 @@ using namespace ts2coreml::test;
 
 namespace fs = std::filesystem;
 
-TEST_CASE("Plugin discovery skips FIFOs and looping links in a folder and rejects a FIFO named directly") {
+TEST_CASE("Plugin discovery reports FIFOs and dangling or looping links without opening them") {
     TempDir dir("plugin-discovery");
     const fs::path plugins = fs::path(dir.path()) / "plugins";
     fs::create_directories(plugins);
@@ -29,13 +29,18 @@ TEST_CASE("Plugin discovery skips FIFOs and looping links in a folder and reject
     const auto files = findPluginFiles({plugins.string(), (plugins / "pipe.so").string()}, rejected);
     // text.so once, under the name it first appears as (alias.so sorts first).
     CHECK(files == std::vector<std::string>{(plugins / "alias.so").string()});
-    REQUIRE(rejected.size() == 1);
-    CHECK(rejected[0].file == (plugins / "pipe.so").string());
-    CHECK(rejected[0].reason == "not a regular file or a directory");
+    // In the folder, sorted by name: each reported, none opened.
+    REQUIRE(rejected.size() == 4);
+    CHECK(rejected[0].file == (plugins / "dangling.so").string());
+    CHECK(rejected[1].file == (plugins / "loop.so").string());
+    CHECK(rejected[2].file == (plugins / "pipe.so").string());
+    for (size_t i = 0; i < 3; ++i) CHECK(rejected[i].reason == "not a regular file");
+    CHECK(rejected[3].file == (plugins / "pipe.so").string());
+    CHECK(rejected[3].reason == "not a regular file or a directory");
 
     LoweringRegistry registry = LoweringRegistry::staging();
     const PluginLoadReport report = loadPlugins({plugins.string()}, registry);
     CHECK(report.loaded.empty());
-    REQUIRE(report.rejected.size() == 1);
-    CHECK(report.rejected[0].reason == "not a shared library (no ELF header)");
+    REQUIRE(report.rejected.size() == 4);
+    CHECK(report.rejected.back().reason == "not a shared library (no ELF header)");
 }

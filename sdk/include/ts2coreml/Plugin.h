@@ -21,6 +21,13 @@
 // point or register function that throws (anything, not only std::exception), an API version or ABI
 // tag different from its own, and a key already registered without `replaces`. The same register
 // function can be linked statically: the built-in lowerings register through the same calls.
+//
+// A plugin that crashes the process is reported, not silent. `ts2coreml convert` loads plugins and
+// lowers the model in a forked worker process that tells the host which plugin file it is loading
+// and which torch op it is lowering: a segfault or abort() in a lowering, or in a static constructor
+// while the plugin loads, ends the worker, and the host prints the signal, the plugin's path and,
+// for a lowering, the op and the model line, exits 1 and writes nothing. Debug such a crash in the
+// worker with `gdb -ex 'set follow-fork-mode child' --args ts2coreml convert ...`.
 #pragma once
 
 #include <ts2coreml/Lowering.h>
