@@ -87,6 +87,10 @@ void declareTorchOpSchema(const std::string& schema) {
     if (std::string error = check(schema, parsed); !error.empty()) throw std::invalid_argument(error);
     if (c10::Dispatcher::singleton().findSchema(parsed->operator_name())) return;  // same schema: known
     const std::string name = qualified(*parsed);
+    // What the schema says, as torch's own TORCH_LIBRARY def assumes: an op without `Tensor(a!)`
+    // writes nothing. Left CONSERVATIVE, freezing would keep every parameter such an op reads as a
+    // module attribute (it might be mutated) instead of folding it into a constant.
+    parsed->setAliasAnalysis(c10::AliasAnalysisKind::FROM_SCHEMA);
     registrations().emplace(
         name, c10::Dispatcher::singleton().registerDef(std::move(*parsed), "declared by a ts2coreml plugin"));
 }

@@ -9,5 +9,7 @@ namespace ts2coreml::torchvision {
 void populateNmsLowerings(Registry& registry);
 /// torchvision::roi_align -> MIL crop_resize + avg_pool (RoiAlign.cpp).
 void populateRoiAlignLowerings(Registry& registry);
+/// torchvision::deform_conv2d -> bilinear gathers + grouped 1x1 conv (DeformConv.cpp).
+void populateDeformConvLowerings(Registry& registry);
 
 }  // namespace ts2coreml::torchvision

@@ -13,8 +13,13 @@ void registerTorchvision(ts2coreml::Registry& registry) {
     registry.declareTorchOp(
         "torchvision::roi_align(Tensor input, Tensor rois, float spatial_scale, int pooled_height, "
         "int pooled_width, int sampling_ratio, bool aligned) -> Tensor");
+    registry.declareTorchOp(
+        "torchvision::deform_conv2d(Tensor input, Tensor weight, Tensor offset, Tensor mask, Tensor bias, "
+        "int stride_h, int stride_w, int pad_h, int pad_w, int dilation_h, int dilation_w, int groups, "
+        "int offset_groups, bool use_mask) -> Tensor");
     ts2coreml::torchvision::populateNmsLowerings(registry);
     ts2coreml::torchvision::populateRoiAlignLowerings(registry);
+    ts2coreml::torchvision::populateDeformConvLowerings(registry);
 }
 
 }  // namespace

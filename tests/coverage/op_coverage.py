@@ -282,7 +282,6 @@ NOT_LOWERED = {
     "aten::_pack_padded_sequence": "variable-length batches: data-dependent shapes (use equal lengths or batch 1)",
     "aten::_pad_packed_sequence": "variable-length batches: data-dependent shapes (use equal lengths or batch 1)",
     "prim::ConstantChunk": "made only by torch's fusion passes, which ts2coreml does not run (aten::chunk is lowered)",
-    "torchvision::deform_conv2d": "Core ML has no deformable convolution",
 }
 QUANTIZED = "torch-quantized models (packed int8 params) are not converted: convert the float model"
 

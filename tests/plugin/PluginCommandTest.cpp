@@ -38,6 +38,7 @@ TEST_CASE("ts2coreml ops lists the shipped plugins' lowerings, providers and tor
     for (const auto& [key, file] :
          std::vector<std::pair<std::string, std::string>>{{"torchvision::nms", TS2COREML_TORCHVISION_PLUGIN},
                                                           {"torchvision::roi_align", TS2COREML_TORCHVISION_PLUGIN},
+                                                          {"torchvision::deform_conv2d", TS2COREML_TORCHVISION_PLUGIN},
                                                           {"aten::topk", TS2COREML_SORTING_PLUGIN},
                                                           {"aten::sort", TS2COREML_SORTING_PLUGIN},
                                                           {"aten::argsort", TS2COREML_SORTING_PLUGIN}}) {
@@ -49,7 +50,7 @@ TEST_CASE("ts2coreml ops lists the shipped plugins' lowerings, providers and tor
         CHECK((*e)["overrode"].is_null());
     }
     CHECK((*entry(ops, "aten::relu"))["provider"] == "built-in");
-    REQUIRE(ops["torch_ops"].size() == 2);
+    REQUIRE(ops["torch_ops"].size() == 3);
     CHECK(ops["torch_ops"][0]["schema"] ==
           "torchvision::nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor");
     CHECK(ops["torch_ops"][0]["provider"] == TS2COREML_TORCHVISION_PLUGIN);
