@@ -3,6 +3,7 @@
 #pragma once
 
 #include "frontend/Frontend.h"
+#include "frontend/QuantizedParams.h"
 
 #include <ts2coreml/Builder.h>
 
@@ -88,6 +89,7 @@ private:
     std::vector<Diagnostic> warnings_;
     size_t nodeFirstOp_ = 0;  ///< index in the block of the first op made by the current node
     std::vector<CustomLayerOrigin> customLayers_;
+    QuantizedDtypes quantizedDtypes_;
 };
 
 }  // namespace ts2coreml
