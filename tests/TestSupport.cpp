@@ -2,6 +2,9 @@
 
 #include <ts2coreml/Mil.h>
 
+#include <torch/csrc/jit/frontend/resolver.h>
+#include <torch/csrc/jit/frontend/sugared_value.h>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -9,9 +12,31 @@
 
 namespace ts2coreml::test {
 
+namespace {
+
+/// `ops.NS.OP(...)` calls an op outside aten (`ops.quantized.add`), as serialized TorchScript does.
+struct OpNamespaces : torch::jit::SugaredValue {
+    std::string kind() const override { return "ops"; }
+    std::shared_ptr<torch::jit::SugaredValue> attr(const torch::jit::SourceRange&, torch::jit::GraphFunction&,
+                                                   const std::string& ns) override {
+        return std::make_shared<torch::jit::BuiltinModule>(ns);
+    }
+};
+
+/// torch's native resolver (which knows only `torch`), and `ops`.
+struct TestResolver : torch::jit::Resolver {
+    std::shared_ptr<torch::jit::SugaredValue> resolveValue(const std::string& name, torch::jit::GraphFunction& m,
+                                                           const torch::jit::SourceRange& loc) override {
+        if (name == "ops") return std::make_shared<OpNamespaces>();
+        return torch::jit::nativeResolver()->resolveValue(name, m, loc);
+    }
+};
+
+}  // namespace
+
 torch::jit::Module scriptModule(const std::string& source) {
     torch::jit::Module m("TestModule");
-    m.define(source + "\n");
+    m.define(source + "\n", std::make_shared<TestResolver>());
     m.eval();
     return m;
 }

@@ -174,8 +174,10 @@ std::vector<Diagnostic> scanUnsupported(const torch::jit::Graph& graph, const Lo
 namespace {
 
 /// A torch tensor as constant data, aliasing its storage (contiguous tensors are not copied).
+/// A quantized tensor becomes its dequantized values, as torch's dequantize computes them: every
+/// quantized tensor of the program is carried as a float tensor of what it stands for.
 std::shared_ptr<const mil::ConstData> tensorConstant(const at::Tensor& t) {
-    at::Tensor c = t.contiguous();
+    at::Tensor c = t.is_quantized() ? t.dequantize().contiguous() : t.contiguous();
     auto data = std::make_shared<mil::ConstData>();
     switch (c.scalar_type()) {
         case at::kFloat: data->dtype = DType::Float32; break;
@@ -217,6 +219,16 @@ Arg ivalueToArg(const c10::IValue& v) {
         return Arg::list(std::move(elems));
     }
     if (v.isDevice()) return Arg::constant(v.toDevice().str());
+    // A quantized module's weights: a list whose first element names its kind (see QuantizedParams.h).
+    if (isQuantizedPackedParams(v)) {
+        try {
+            return ivalueToArg(unpackQuantizedParams(v));
+        } catch (const c10::Error& e) {
+            throw LoweringError("cannot unpack quantized parameters: " + firstLine(e.what_without_backtrace()));
+        } catch (const std::runtime_error& e) {
+            throw LoweringError(e.what());
+        }
+    }
     if (v.isTuple() || v.isList()) {
         std::vector<Arg> elems;
         if (v.isTuple())
@@ -936,6 +948,14 @@ void GraphLowering::lowerNode(torch::jit::Node* node) {
         std::vector<std::pair<std::string, Arg>> args;
         for (size_t i = 0; i < schema->arguments().size() && i < node->inputs().size(); ++i)
             args.emplace_back(schema->arguments()[i].name(), values_.at(node->input(i)));
+        // A quantized op's lowering needs the dtype (quint8, qint8, qint32) of its quantized inputs,
+        // which their MIL values, float tensors of the dequantized values, do not carry:
+        // `NAME.qdtype` holds torch's ScalarType code of argument NAME.
+        if (kind.rfind("quantized::", 0) == 0)
+            for (size_t i = 0; i < schema->arguments().size() && i < node->inputs().size(); ++i)
+                if (auto dtype = quantizedDtypes_.of(node->input(i)))
+                    args.emplace_back(schema->arguments()[i].name() + ".qdtype",
+                                      Arg::constant(static_cast<int64_t>(*dtype)));
         const LoweringEntry* entry = registry_.find(kind, schema->overload_name(), options_.target);
         if (!entry) throw LoweringError("no lowering for '" + kind + "'");
         NodeContext ctx(*this, kind, schema->overload_name(), location, std::move(args), node->outputs().size());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "frontend/Frontend.h"
+#include "frontend/QuantizedParams.h"
 
 #include <ts2coreml/Builder.h>
 
@@ -92,6 +93,7 @@ private:
     size_t nodeFirstOp_ = 0;  ///< index in the block of the first op made by the current node
     std::vector<CustomLayerOrigin> customLayers_;
     LoweringStep toldStep_;  ///< the step last told to onLowering
+    QuantizedDtypes quantizedDtypes_;
 };
 
 }  // namespace ts2coreml
