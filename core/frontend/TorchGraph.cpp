@@ -118,9 +118,11 @@ std::string sanitizeName(const std::string& name) {
 
 bool isStructuralOp(const torch::jit::Node& node) {
     static const std::set<std::string> kinds = {
-        "prim::Constant",    "prim::ListConstruct", "prim::ListUnpack", "prim::TupleConstruct",
-        "prim::TupleUnpack", "prim::NumToTensor",   "prim::device",     "prim::dtype",
-        "prim::If",          "prim::Loop",          "prim::TupleIndex", "aten::append",
+        "prim::Constant",       "prim::ListConstruct", "prim::ListUnpack",
+        "prim::TupleConstruct", "prim::TupleUnpack",   "prim::NumToTensor",
+        "prim::device",         "prim::dtype",         "prim::If",
+        "prim::Loop",           "prim::TupleIndex",    "aten::append",
+        "prim::ConstantChunk",
     };
     return kinds.count(node.kind().toQualString()) != 0;
 }
@@ -619,6 +621,22 @@ bool GraphLowering::lowerStructural(torch::jit::Node* node) {
         const Arg appended = makeList(std::move(elems));
         values_[node->input(0)] = appended;
         values_[node->output()] = appended;
+    } else if (kind == "prim::ConstantChunk") {
+        // torch's fusion passes write aten::chunk(self, chunks, dim) with chunks and dim as node
+        // attributes and one output per chunk: lowered as that aten::chunk, its list unpacked.
+        NodeContext ctx(*this, kind, "", builder_->location(), {}, 0);
+        const Arg pieces = ctx.call("aten::chunk", {{"self", in(0)},
+                                                    {"chunks", Arg::constant(node->i(c10::Symbol::attr("chunks")))},
+                                                    {"dim", Arg::constant(node->i(c10::Symbol::attr("dim")))}})
+                               .at(0);
+        if (!pieces.isList() || pieces.elements().size() != node->outputs().size())
+            throw LoweringError("aten::chunk gave " + pieces.describe() + " where prim::ConstantChunk has " +
+                                std::to_string(node->outputs().size()) + " outputs");
+        for (size_t i = 0; i < node->outputs().size(); ++i) {
+            const Arg& piece = pieces.elements()[i];
+            if (piece.isTensor()) nameValue(piece.value(), node->output(i)->debugName());
+            values_[node->output(i)] = piece;
+        }
     } else if (kind == "prim::device") {
         values_[node->output()] = Arg::constant(int64_t{0});
     } else if (kind == "prim::dtype") {

@@ -1,6 +1,6 @@
 // Recurrent networks: aten::lstm, gru, rnn_tanh and rnn_relu (stacked layers, bidirectional,
 // batch_first, given initial states, LSTM projections, packed sequences of equal lengths) and
-// their one-step cells.
+// their one-step cells. Packed sequences of different lengths run padded (PackedSequence.h).
 //
 // torch's gate order is LSTM i, f, g, o and GRU r, z, n, with separate input and recurrent biases.
 // An LSTM without projection is MIL's `lstm` (gates reordered to i, f, o, z, the two biases
@@ -10,6 +10,8 @@
 // projections computed for all steps before the loop. Weights must be constants (a model's
 // parameters); the cells take any weights.
 #include "lowerings/Builtins.h"
+#include "lowerings/Composing.h"
+#include "lowerings/PackedSequence.h"
 
 #include <ts2coreml/LoweringSupport.h>
 
@@ -198,9 +200,10 @@ struct Cell {
 struct Network {
     Kind kind = Kind::Lstm;
     int64_t layers = 1, directions = 1;
-    std::vector<Cell> cells;          ///< layer by layer, forward then backward
-    std::vector<mil::Value*> h0, c0;  ///< per cell: [B, H] (LSTM projections: h0 [B, P])
-    bool projected = false;           ///< an LSTM with proj_size
+    std::vector<Cell> cells;                ///< layer by layer, forward then backward
+    std::vector<mil::Value*> h0, c0;        ///< per cell: [B, H] (LSTM projections: h0 [B, P])
+    bool projected = false;                 ///< an LSTM with proj_size
+    const PaddedLayout* lengths = nullptr;  ///< padded sequences of different lengths
 };
 
 const char* torchName(Kind k) {
@@ -320,6 +323,42 @@ Recurrence loopDirection(mil::Builder& b, const Network& n, const Cell& cell, mi
     return r;
 }
 
+// One direction of one layer over padded sequences of different lengths: a loop of the cell's steps
+// whose states stop changing past each sequence's length, so that the final states are those of its
+// last step; the backward direction runs over each sequence reversed within its own length. The
+// validity of each step rides along the input projection as one more channel.
+Recurrence maskedDirection(LoweringContext& ctx, const Network& n, const Cell& cell, mil::Value* x,
+                           std::vector<mil::Value*> init, bool backward) {
+    mil::Builder& b = ctx.builder();
+    std::optional<Weight> inputBias = cell.bih;
+    StepWeights w{constant(b, cell.whh)};
+    if (cell.bih && n.kind != Kind::Gru) inputBias = sum(*cell.bih, *cell.bhh);
+    if (cell.bhh && n.kind == Kind::Gru) w.bhh = constant(b, *cell.bhh);
+    if (cell.whr) w.whr = constant(b, *cell.whr);
+    mil::Value* in = backward ? reverseWithinLengths(ctx, x, *n.lengths) : x;
+    mil::Value* xp = project(b, in, constant(b, cell.wih), inputBias ? constant(b, *inputBias) : nullptr);
+    const int64_t width = staticDim(xp, 2).value_or(0);
+    mil::Value* valid =
+        b.add("expand_dims", {{"x", castTo(b, n.lengths->mask, typeOf(xp).dtype)}, {"axes", std::vector<int64_t>{-1}}});
+    mil::Value* steps = b.add("concat", {{"values", std::vector<mil::Value*>{xp, valid}}, {"axis", int64_t{-1}}});
+    const Step inner = n.kind == Kind::Lstm  ? lstmStep(w)
+                       : n.kind == Kind::Gru ? gruStep(w)
+                                             : rnnStep(w, n.kind == Kind::RnnRelu ? "relu" : "tanh");
+    const Step masked = [inner, width](mil::Builder& bb, mil::Value* xt,
+                                       const std::vector<mil::Value*>& s) -> std::vector<mil::Value*> {
+        const auto parts =
+            bb.addOp("split", {{"x", xt}, {"split_sizes", std::vector<int64_t>{width, 1}}, {"axis", int64_t{-1}}});
+        std::vector<mil::Value*> next = inner(bb, parts[0], s);
+        mil::Value* keep = bb.add("greater", {{"x", parts[1]}, {"y", scalarLike(bb, 0.5, parts[1])}});
+        for (size_t i = 0; i < next.size(); ++i)
+            next[i] = bb.add("select", {{"cond", keep}, {"a", next[i]}, {"b", s[i]}});
+        return next;
+    };
+    Recurrence r = recur(b, steps, init, masked);
+    if (backward) r.sequence = reverseWithinLengths(ctx, r.sequence, *n.lengths);
+    return r;
+}
+
 /// States of every layer direction, stacked as torch returns them: [L*D, B, H].
 mil::Value* stacked(mil::Builder& b, const std::vector<mil::Value*>& states) {
     if (states.size() == 1) return b.add("expand_dims", {{"x", states[0]}, {"axes", std::vector<int64_t>{0}}});
@@ -333,7 +372,7 @@ mil::Value* runNetwork(LoweringContext& ctx, const Network& n, mil::Value* x) {
     std::vector<mil::Value*> hFinal, cFinal;
     for (int64_t layer = 0; layer < n.layers; ++layer) {
         const size_t first = static_cast<size_t>(layer * n.directions);
-        if (n.kind == Kind::Lstm && !n.projected) {
+        if (n.kind == Kind::Lstm && !n.projected && !n.lengths) {
             x = lstmLayer(b, n, first, x, hFinal, cFinal);
             continue;
         }
@@ -342,7 +381,8 @@ mil::Value* runNetwork(LoweringContext& ctx, const Network& n, mil::Value* x) {
             const size_t i = first + static_cast<size_t>(d);
             std::vector<mil::Value*> init{n.h0[i]};
             if (n.kind == Kind::Lstm) init.push_back(n.c0[i]);
-            const Recurrence r = n.kind == Kind::RnnTanh || n.kind == Kind::RnnRelu
+            const Recurrence r = n.lengths ? maskedDirection(ctx, n, n.cells[i], x, init, d == 1)
+                                 : n.kind == Kind::RnnTanh || n.kind == Kind::RnnRelu
                                      ? rnnDirection(b, n, n.cells[i], x, n.h0[i], d == 1)
                                      : loopDirection(b, n, n.cells[i], x, init, d == 1);
             sequences.push_back(r.sequence);
@@ -357,7 +397,8 @@ mil::Value* runNetwork(LoweringContext& ctx, const Network& n, mil::Value* x) {
 }
 
 /// The `.input` overloads (x [S, B, I], or [B, S, I] with batch_first) and the `.data` ones
-/// (a packed sequence: data [S*B, I] whose constant batch_sizes must all be B).
+/// (a packed sequence: data [N, I] with batch_sizes; of equal lengths it is a reshape, else it runs
+/// padded, masked by the lengths).
 LoweringFn lowerNetwork(Kind kind, bool packed) {
     return [kind, packed](LoweringContext& ctx) {
         mil::Builder& b = ctx.builder();
@@ -374,22 +415,24 @@ LoweringFn lowerNetwork(Kind kind, bool packed) {
         n.cells = cellsOf(ctx, kind, count, ctx.getBool("has_biases"), n.projected);
 
         mil::Value* x = toFloat(b, ctx.tensor(packed ? "data" : "input"));
-        std::optional<int64_t> packedSteps;
+        std::optional<PaddedLayout> lengths;
         if (packed) {
             const Arg& sizes = ctx.arg("batch_sizes");
-            const mil::ConstData* bs =
-                sizes.isTensor() ? (sizes.value() ? sizes.value()->constant() : sizes.constData().get()) : nullptr;
-            if (!bs || bs->numel() == 0)
-                ctx.fail(name + " of a packed sequence needs constant batch_sizes, got " + sizes.describe());
-            const std::vector<int64_t> batches = bs->toInts();
-            for (int64_t v : batches)
-                if (v != batches[0])
-                    ctx.fail(name +
-                             " of a packed sequence whose sequences differ in length (batch_sizes are not all "
-                             "equal) is not supported; pad the sequences instead");
             if (rankOf(x) != 2) ctx.fail("packed data must be [sum(batch_sizes), I], got " + x->type().str());
-            packedSteps = static_cast<int64_t>(batches.size());
-            x = b.add("reshape", {{"x", x}, {"shape", std::vector<int64_t>{*packedSteps, batches[0], -1}}});
+            const mil::ConstData* bs = constantData(sizes);
+            const std::vector<int64_t> batches = bs ? bs->toInts() : std::vector<int64_t>{};
+            const bool equal = !batches.empty() &&
+                               std::all_of(batches.begin(), batches.end(), [&](int64_t v) { return v == batches[0]; });
+            if (equal) {
+                const auto steps = static_cast<int64_t>(batches.size());
+                x = b.add("reshape", {{"x", x}, {"shape", std::vector<int64_t>{steps, batches[0], -1}}});
+            } else {
+                // The states give the batch size; batch_sizes the steps of each sequence.
+                mil::Value* h = kind == Kind::Lstm ? ctx.tensors("hx").at(0) : ctx.tensor("hx");
+                lengths.emplace();
+                x = unpackSequence(ctx, x, sizes, staticDim(h, 1), 0.0, nullptr, *lengths);
+                n.lengths = &*lengths;
+            }
         }
         if (rankOf(x) != 3) ctx.fail(name + " needs a 3-D input [S, B, I], got " + x->type().str());
         const bool batchFirst = !packed && ctx.getBool("batch_first");
@@ -405,7 +448,9 @@ LoweringFn lowerNetwork(Kind kind, bool packed) {
         }
         mil::Value* y = runNetwork(ctx, n, x);
         if (batchFirst) y = b.add("transpose", {{"x", y}, {"perm", std::vector<int64_t>{1, 0, 2}}});
-        if (packed) y = b.add("reshape", {{"x", y}, {"shape", std::vector<int64_t>{-1, typeOf(y).shape[2].size}}});
+        if (packed)
+            y = lengths ? packSequence(ctx, y, *lengths)
+                        : b.add("reshape", {{"x", y}, {"shape", std::vector<int64_t>{-1, typeOf(y).shape[2].size}}});
         ctx.bind(0, y);
     };
 }

@@ -220,11 +220,6 @@ const std::vector<RefusedCase> kRefused = {
          "], False, 1, 0.0, False, False, False)",
      {kX, TestInput{12, kInput}},
      {"gru", "constant weights", "weight_ih"}},
-    {"lstm of a packed sequence of unequal lengths",
-     "def forward(self, x):\n    return torch.lstm(x, torch.tensor([2, 2, 1]), [" + zeros(lstm(), kHidden) + ", " +
-         zeros(lstm(), kHidden) + "], " + params(lstm()) + ", True, 1, 0.0, False, False)",
-     {TestInput{5, kInput}},
-     {"lstm", "packed sequence", "batch_sizes"}},
 };
 
 }  // namespace
