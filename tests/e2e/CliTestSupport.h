@@ -3,6 +3,7 @@
 
 #include "TestSupport.h"
 
+#include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +55,9 @@ inline Run runTs2coreml(const CliTempDir& dir, const std::string& args) {
     r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = slurp(out);
     r.err = slurp(err);
+    // Whatever went wrong, the user reads reasons, never a C++ backtrace (LibTorch's errors carry one).
+    CHECK_MESSAGE(r.err.find("Exception raised from") == std::string::npos, r.err);
+    CHECK_MESSAGE(r.err.find("frame #") == std::string::npos, r.err);
     return r;
 }
 

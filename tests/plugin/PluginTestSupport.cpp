@@ -1,5 +1,6 @@
 #include "plugin/PluginTestSupport.h"
 
+#include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +43,11 @@ CommandRun runCommand(const ScratchDir& dir, const std::string& program, const s
     r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = slurpFile(out);
     r.err = slurpFile(err);
+    // Whatever went wrong, the user reads reasons, never a C++ backtrace (LibTorch's errors carry one).
+    if (program == TS2COREML_BIN) {
+        CHECK_MESSAGE(r.err.find("Exception raised from") == std::string::npos, r.err);
+        CHECK_MESSAGE(r.err.find("frame #") == std::string::npos, r.err);
+    }
     return r;
 }
 
