@@ -78,6 +78,12 @@ def main():
     for name in args.models or sorted(models):
         make, shape = models[name]
         model = make().eval()
+        # torchvision zeroes some parameters at construction (ViT's classification head, for one), which
+        # would make an output identically zero and its comparison empty: give those small random values.
+        with torch.no_grad():
+            for p in model.parameters():
+                if p.numel() and not p.any():
+                    p.normal_(0, 0.02)
         params = sum(p.numel() for p in model.parameters())
         if args.skip_larger and params > args.skip_larger:
             print(f"{name:28} {params / 1e6:7.1f}M skipped (larger than --skip-larger)", flush=True)
