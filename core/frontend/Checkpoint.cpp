@@ -17,11 +17,12 @@ namespace ts2coreml {
 
 namespace {
 
-/// Reads every entry through zlib's minizip, which checks each entry's bytes against the CRC-32 of
-/// the central directory once the entry is read to its end. Returns each record's size (as the
-/// central directory gives it, uncompressed), keyed without the archive's top folder ("data/0"),
-/// as PyTorchStreamReader names records.
-std::map<std::string, uint64_t> readEntries(unzFile zip, std::string& archive, std::vector<std::string>& problems) {
+/// Lists every entry through zlib's minizip and, with `readData`, reads each, which checks its bytes
+/// against the CRC-32 of the central directory once the entry is read to its end. Returns each
+/// record's size (as the central directory gives it, uncompressed), keyed without the archive's top
+/// folder ("data/0"), as PyTorchStreamReader names records.
+std::map<std::string, uint64_t> readEntries(unzFile zip, bool readData, std::string& archive,
+                                            std::vector<std::string>& problems) {
     std::map<std::string, uint64_t> records;
     std::vector<char> buffer(1 << 20);
     std::vector<char> name(4096);
@@ -35,6 +36,7 @@ std::map<std::string, uint64_t> readEntries(unzFile zip, std::string& archive, s
         if (archive.empty() && slash != std::string::npos) archive = entry.substr(0, slash);
         const std::string key = slash == std::string::npos ? entry : entry.substr(slash + 1);
         records[key] = info.uncompressed_size;
+        if (!readData) continue;
         if (unzOpenCurrentFile(zip) != UNZ_OK) {
             problems.push_back("record '" + entry + "' cannot be read (unsupported compression or a damaged header)");
             continue;
@@ -123,12 +125,22 @@ std::map<std::string, uint64_t> storageNeeds(caffe2::serialize::PyTorchStreamRea
 
 }  // namespace
 
-std::vector<std::string> checkpointProblems(const std::string& path) {
+std::vector<std::string> checkpointCrcProblems(const std::string& path) {
     std::vector<std::string> problems;
     unzFile zip = unzOpen64(path.c_str());
     if (!zip) return problems;
     std::string archive;
-    const std::map<std::string, uint64_t> records = readEntries(zip, archive, problems);
+    readEntries(zip, true, archive, problems);
+    unzClose(zip);
+    return problems;
+}
+
+std::vector<std::string> checkpointSizeProblems(const std::string& path) {
+    std::vector<std::string> problems;
+    unzFile zip = unzOpen64(path.c_str());
+    if (!zip) return problems;
+    std::string archive;
+    const std::map<std::string, uint64_t> records = readEntries(zip, false, archive, problems);
     unzClose(zip);
 
     std::map<std::string, uint64_t> needs;

@@ -10,11 +10,15 @@
 
 namespace ts2coreml {
 
-/// Every problem of the records of the archive at `path`, one line each naming the record: bytes
-/// that do not match the CRC-32 the zip's central directory holds for them, a record that cannot be
-/// read, and a tensor record shorter than its storage (the element count the model's data.pkl or
-/// constants.pkl declares times the element size). Empty for a sound archive, and for a file that
-/// is not a zip at all (LibTorch's own load then says why it cannot read it).
-std::vector<std::string> checkpointProblems(const std::string& path);
+/// The records of the archive at `path` whose bytes do not match the CRC-32 the zip's central
+/// directory holds for them, or cannot be read: one pass over the file, one line each naming the
+/// record. Empty for a sound archive, and for a file that is not a zip at all (LibTorch's own load
+/// then says why it cannot read it).
+std::vector<std::string> checkpointCrcProblems(const std::string& path);
+
+/// The tensor records shorter than their storage (the element count the model's data.pkl or
+/// constants.pkl declares times the element size), or missing: reads the central directory and the
+/// pickles, no tensor data. After it finds nothing, LibTorch's load reads no record out of bounds.
+std::vector<std::string> checkpointSizeProblems(const std::string& path);
 
 }  // namespace ts2coreml

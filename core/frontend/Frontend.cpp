@@ -15,7 +15,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -51,19 +53,31 @@ ConversionError loadFailure(const std::string& path, const std::string& what) {
 
 torch::jit::Module loadModule(const std::string& path) {
     if (!std::filesystem::is_regular_file(path)) throw ConversionError({{path, "cannot open model: no such file"}}, 2);
-    // Before LibTorch reads it: LibTorch trusts every record's bytes and size.
-    if (std::vector<std::string> problems = checkpointProblems(path); !problems.empty()) {
+    // LibTorch trusts every record's bytes and size. The sizes are checked before it reads anything;
+    // the CRC-32 pass over the whole file runs beside its load (one more read of bytes the load
+    // reads anyway, on another core), and a mismatch discards what it loaded.
+    auto crc = std::async(std::launch::async, checkpointCrcProblems, path);
+    std::vector<std::string> problems = checkpointSizeProblems(path);
+    std::optional<torch::jit::Module> module;
+    std::exception_ptr failed;
+    if (problems.empty()) {
+        try {
+            module = torch::jit::load(path);
+        } catch (const c10::Error& e) {
+            failed = std::make_exception_ptr(loadFailure(path, e.what_without_backtrace()));
+        } catch (const std::exception& e) {
+            failed = std::make_exception_ptr(loadFailure(path, e.what()));
+        }
+    }
+    std::vector<std::string> damaged = crc.get();
+    damaged.insert(damaged.end(), problems.begin(), problems.end());
+    if (!damaged.empty()) {
         std::vector<Diagnostic> diags;
-        for (std::string& p : problems) diags.push_back({path, std::move(p)});
+        for (std::string& p : damaged) diags.push_back({path, std::move(p)});
         throw ConversionError(std::move(diags), 2);
     }
-    try {
-        return torch::jit::load(path);
-    } catch (const c10::Error& e) {
-        throw loadFailure(path, e.what_without_backtrace());
-    } catch (const std::exception& e) {
-        throw loadFailure(path, e.what());
-    }
+    if (failed) std::rethrow_exception(failed);
+    return std::move(*module);
 }
 
 namespace {
